@@ -1,0 +1,48 @@
+# etch — see README.md. `make run` and `make test` do all set-up on a fresh machine.
+SHELL   := /bin/bash
+GO      ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Downloads and tools are cached here (ignored by git).
+CACHE   ?= $(CURDIR)/.cache
+
+.PHONY: all build run test test-short bench lint fmt vet clean FORCE
+
+all: build
+
+build: bin/etch
+
+bin/etch: FORCE
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/etch ./harness/cmd/etch
+
+# The main job: the default experiment on the embedded default dataset.
+run: build
+	./bin/etch version
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+# Benchmarks; BENCH selects (a go test -bench regexp), PKG the packages.
+BENCH ?= .
+PKG   ?= ./...
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKG)
+
+STATICCHECK := $(CACHE)/bin/staticcheck
+$(STATICCHECK):
+	GOBIN=$(CACHE)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: $(STATICCHECK)
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin
