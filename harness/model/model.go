@@ -1,7 +1,9 @@
 package model
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,6 +118,24 @@ type Env struct {
 	Members map[string]Model
 	// Log receives progress messages (epochs, trees); never nil when set by the runner.
 	Log *slog.Logger
+	// Progress, when not nil, is told how far training is: done of total units (epochs, trees).
+	Progress func(done, total int, unit string)
+}
+
+// DecodeParams decodes a spec's parameters into dst (a pointer to a struct with json tags),
+// rejecting unknown keys and wrong types. Keys may be given in the config as YAML; every value is
+// a scalar, list or map.
+func DecodeParams(params map[string]any, dst any) error {
+	b, err := json.Marshal(params)
+	if err != nil {
+		return fmt.Errorf("parameters: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("parameters: %w", err)
+	}
+	return nil
 }
 
 // Constructor builds an untrained model from its spec.
