@@ -169,3 +169,16 @@ func (r Registry) Types() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Epoch is one point of a training curve.
+type Epoch struct {
+	Epoch       int     `json:"epoch"`
+	TrainLoss   float64 `json:"train_loss"`
+	ValLoss     float64 `json:"val_loss,omitempty"`
+	ValAccuracy float64 `json:"val_accuracy,omitempty"`
+}
+
+// Historian is a model that records a training curve (neural models); reports plot it.
+type Historian interface {
+	History() []Epoch
+}
