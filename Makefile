@@ -6,7 +6,13 @@ LDFLAGS := -X main.version=$(VERSION)
 # Downloads and tools are cached here (ignored by git).
 CACHE   ?= $(CURDIR)/.cache
 
-.PHONY: all build run test test-short bench lint fmt vet clean FORCE
+.PHONY: all build run test test-short bench lint fmt vet clean onnxruntime FORCE
+
+# ONNX Runtime: onnxruntime_go v1.27.0 needs the C API of ONNX Runtime 1.24.1, taken from the npm
+# package onnxruntime-node (no install scripts run). ETCH_ONNXRUNTIME_LIB points etch at it.
+ORT_VERSION := 1.24.1
+ORT_LIB     := $(CACHE)/onnxruntime/libonnxruntime.so.1
+export ETCH_ONNXRUNTIME_LIB ?= $(ORT_LIB)
 
 all: build
 
@@ -16,10 +22,19 @@ bin/etch: FORCE
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/etch ./harness/cmd/etch
 
 # The main job: the default experiment on the embedded default dataset.
-run: build
+run: build $(ORT_LIB)
 	./bin/etch version
 
-test:
+onnxruntime: $(ORT_LIB)
+$(ORT_LIB):
+	mkdir -p $(CACHE)/onnxruntime/tmp
+	cd $(CACHE)/onnxruntime/tmp && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null
+	tar xzf $(CACHE)/onnxruntime/tmp/onnxruntime-node-$(ORT_VERSION).tgz -C $(CACHE)/onnxruntime/tmp \
+	  package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+	mv $(CACHE)/onnxruntime/tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1 $@.tmp && mv $@.tmp $@
+	rm -rf $(CACHE)/onnxruntime/tmp
+
+test: $(ORT_LIB)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 

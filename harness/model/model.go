@@ -26,8 +26,9 @@ type Data struct {
 	SeqChannels []string
 	// Y holds class indices in [0, Classes); nil when only predicting.
 	Y []int32
-	// Classes is the number of classes.
-	Classes int
+	// Classes is the number of classes; ClassNames, when set, names them (index order).
+	Classes    int
+	ClassNames []string
 	// Weights, when not nil, holds one weight per class (class weighting).
 	Weights []float32
 }
@@ -57,7 +58,7 @@ func (d *Data) Validate() error {
 // Slice returns the examples idx as a new Data (copying).
 func (d *Data) Slice(idx []int) *Data {
 	out := &Data{N: len(idx), TabNames: d.TabNames, SeqLen: d.SeqLen, SeqChannels: d.SeqChannels,
-		Classes: d.Classes, Weights: d.Weights}
+		Classes: d.Classes, ClassNames: d.ClassNames, Weights: d.Weights}
 	if td := d.TabDim(); td > 0 {
 		out.Tab = make([]float32, len(idx)*td)
 		for i, j := range idx {
