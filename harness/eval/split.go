@@ -11,7 +11,7 @@ import (
 type SplitConfig struct {
 	// Kind is "stratified" (holdout: Test and Val fractions) or "kfold" (K stratified folds, each
 	// fold's Val taken from its training part).
-	Kind string `json:"kind"`
+	Kind string  `json:"kind"`
 	Test float64 `json:"test,omitempty"`
 	Val  float64 `json:"val,omitempty"`
 	K    int     `json:"k,omitempty"`

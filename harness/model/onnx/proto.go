@@ -126,7 +126,6 @@ func (g *Graph) Node(op, domain string, inputs, outputs []string, attrs ...Attr)
 	g.nodes = append(g.nodes, b)
 }
 
-
 func tensorProto(name string, dims []int64, typ int32, body func(b []byte) []byte) []byte {
 	var b []byte
 	for _, d := range dims {
