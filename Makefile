@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # Downloads and tools are cached here (ignored by git).
 CACHE   ?= $(CURDIR)/.cache
 
-.PHONY: all build run test test-short bench lint fmt vet clean onnxruntime FORCE
+.PHONY: all build run test test-short bench lint fmt vet clean onnxruntime slurm-up slurm-down FORCE
 
 # ONNX Runtime: onnxruntime_go v1.27.0 needs the C API of ONNX Runtime 1.24.1, taken from the npm
 # package onnxruntime-node (no install scripts run). ETCH_ONNXRUNTIME_LIB points etch at it.
@@ -61,3 +61,9 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# A real single-node Slurm cluster for the Slurm executor's tests (idempotent; needs root).
+slurm-up:
+	harness/slurm/cluster.sh up
+slurm-down:
+	harness/slurm/cluster.sh down
