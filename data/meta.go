@@ -9,9 +9,9 @@ import (
 // Footer metadata keys written into every flows.parquet (key/value metadata).
 const (
 	MetaSchemaVersion = "etch.schema_version"
-	MetaVersion       = "etch.version"    // etch version that wrote the file
-	MetaSource        = "etch.source"     // extract, synth, import:gcseq, import:arff, import:csv, ...
-	MetaSeqLen        = "etch.seq_len"    // N of the first-N sequences
+	MetaVersion       = "etch.version" // etch version that wrote the file
+	MetaSource        = "etch.source"  // extract, synth, import:gcseq, import:arff, import:csv, ...
+	MetaSeqLen        = "etch.seq_len" // N of the first-N sequences
 	MetaIdleTimeout   = "etch.idle_timeout"
 	MetaActiveTimeout = "etch.active_timeout"
 	MetaPrivacy       = "etch.privacy"     // e.g. "ips=drop sni=clear"

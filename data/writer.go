@@ -142,7 +142,9 @@ func (w *Writer) Abort() {
 	os.Remove(w.tmp.Name())
 }
 
-type parquetEncoder struct{ w *parquet.GenericWriter[Record] }
+type parquetEncoder struct {
+	w *parquet.GenericWriter[Record]
+}
 
 func (e *parquetEncoder) encode(recs []Record) error {
 	_, err := e.w.Write(recs)
