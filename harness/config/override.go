@@ -191,7 +191,6 @@ func setPath(tree map[string]any, key string, v any) error {
 	return nil
 }
 
-
 // setAxis returns a copy of s with the axis key set to vals (replaced in place or appended).
 func setAxis(s Sweep, key string, vals []any) Sweep {
 	out := slices.Clone(s)
