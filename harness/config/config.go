@@ -410,7 +410,7 @@ func (s Sweep) MarshalJSON() ([]byte, error) {
 	}
 	out := make([]axis, len(s))
 	for i, a := range s {
-		out[i] = axis{a.Key, a.Values}
+		out[i] = axis(a)
 	}
 	return json.Marshal(out)
 }

@@ -120,6 +120,8 @@ func (p *Process) Run(ctx context.Context, trials []*TrialSpec, done func(*Trial
 			r.Trial.ID, r.Trial.Params, r.Trial.Repeat, r.Trial.Seed = s.ID, s.Params, s.Repeat, s.Seed
 			r.Trial.Error = fmt.Sprintf("worker process: %v", why)
 			r.Trial.LogTail = tail(out.String(), LogTailBytes)
+		} else if r.Failed() && r.Trial.LogTail == "" {
+			r.Trial.LogTail = tail(out.String(), LogTailBytes)
 		}
 		done(r)
 		return nil

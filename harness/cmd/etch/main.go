@@ -46,6 +46,11 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the etch version", runVersion},
+		{"run", "run an experiment (YAML): trials, cache, report in reports/<name>/<run-id>/", runRun},
+		{"validate", "check experiment files without running them", runValidate},
+		{"report", "re-render a run directory's report from its results.json", runReport},
+		{"compare", "show metric deltas between two run directories", runCompare},
+		{"trial", "run one planned trial: etch trial run SPEC (worker processes, clusters)", runTrial},
 	}
 }
 
