@@ -48,15 +48,15 @@ type builder struct {
 	ws    []float64 // its weight (bootstrap count × class weight)
 	count []int32   // bootstrap counts
 
-	hist  []float64 // bin × class weights
-	binW  []float64
-	binN  []int32
-	keys  []uint64
-	left  []float64
-	tot   []float64 // class totals per stack slot
-	cur   []float64
-	ltot  []float64
-	perm  []int32
+	hist []float64 // bin × class weights
+	binW []float64
+	binN []int32
+	keys []uint64
+	left []float64
+	tot  []float64 // class totals per stack slot
+	cur  []float64
+	ltot []float64
+	perm []int32
 	// constFeats[:n] are the known constant features of the node being split, in the order
 	// siblings and children rely on (scikit-learn's invariant).
 	constFeats []int32
