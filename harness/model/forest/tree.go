@@ -3,7 +3,6 @@ package forest
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 )
 
 // binned is the training matrix after binning: column-major, one byte per value.
@@ -52,6 +51,11 @@ type builder struct {
 	binW []float64
 	binN []int32
 	keys []uint64
+	gBin []uint8
+	gEnd []int32
+	sc   []int32
+	sw   []float64
+	bins []uint8
 	left []float64
 	tot  []float64 // class totals per stack slot
 	cur  []float64
@@ -68,7 +72,7 @@ func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int)
 	return &builder{b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
 		idx: make([]int32, 0, b.n), ys: make([]int32, 0, b.n), ws: make([]float64, 0, b.n),
 		count: make([]int32, b.n), hist: make([]float64, 256*k), binW: make([]float64, 256),
-		binN: make([]int32, 256), left: make([]float64, k), cur: make([]float64, k),
+		binN: make([]int32, 257), sc: make([]int32, b.n), sw: make([]float64, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
 		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
 }
 
@@ -280,41 +284,106 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 	best, bestBin := math.Inf(-1), uint8(0)
 	sl, sr, wl := 0.0, s0, 0.0
 	var nl int32
-	if int(nn)*8 < nb*k {
-		// Small node: sort (bin, position) keys and sweep.
-		keys := bd.keys[:0]
-		lo, hi := col[idx[0]], col[idx[0]]
-		for p, i := range idx {
-			b := col[i]
-			lo, hi = min(lo, b), max(hi, b)
-			keys = append(keys, uint64(b)<<32|uint64(p))
+	if !bd.entropy || int(nn)*8 < nb*k {
+		// Order the node's positions by bin (insertion sort when tiny, else counting sort) and
+		// sweep them, example by example.
+		// sc, sw: class and weight of the node's examples in bin order.
+		sc, sw := bd.sc[:nn], bd.sw[:nn]
+		// groups: the bins present, in order, and the end of each in order.
+		gBin, gEnd := bd.gBin[:0], bd.gEnd[:0]
+		if nn <= 32 {
+			keys := bd.keys[:0]
+			for p, i := range idx {
+				keys = append(keys, uint64(col[i])<<32|uint64(p))
+			}
+			bd.keys = keys
+			for i := 1; i < len(keys); i++ {
+				v := keys[i]
+				j := i
+				for j > 0 && keys[j-1] > v {
+					keys[j] = keys[j-1]
+					j--
+				}
+				keys[j] = v
+			}
+			if keys[0]>>32 == keys[len(keys)-1]>>32 {
+				return 0, 0, true
+			}
+			for q, kk := range keys {
+				p := uint32(kk)
+				sc[q], sw[q] = ys[p], ws[p]
+				if q+1 == len(keys) || keys[q+1]>>32 != kk>>32 {
+					gBin = append(gBin, uint8(kk>>32))
+					gEnd = append(gEnd, int32(q+1))
+				}
+			}
+		} else {
+			bins := bd.bins[:nn]
+			cnt := bd.binN[:nb+1]
+			clear(cnt)
+			for p, i := range idx {
+				b := col[i]
+				bins[p] = b
+				cnt[int(b)+1]++
+			}
+			for b := 1; b <= nb; b++ {
+				c := cnt[b]
+				if c == nn {
+					return 0, 0, true
+				}
+				if c != 0 {
+					gBin = append(gBin, uint8(b-1))
+				}
+				cnt[b] = c + cnt[b-1]
+			}
+			for p, b := range bins {
+				q := cnt[b]
+				sc[q], sw[q] = ys[p], ws[p]
+				cnt[b] = q + 1
+			}
+			for _, b := range gBin {
+				gEnd = append(gEnd, cnt[b])
+			}
 		}
-		bd.keys = keys
-		if lo == hi {
-			return 0, 0, true
-		}
-		slices.Sort(keys)
-		for q, kk := range keys {
-			p := uint32(kk)
-			c, wt := ys[p], ws[p]
-			a := left[c]
-			r := tot[c] - a
-			sl += bd.f(a+wt) - bd.f(a)
-			sr += bd.f(r-wt) - bd.f(r)
-			left[c] = a + wt
-			wl += wt
-			nl++
-			if q+1 < len(keys) && keys[q+1]>>32 == kk>>32 {
+		bd.gBin, bd.gEnd = gBin, gEnd
+		// Sweep positions in bin order; a boundary lies after each bin.
+		q := 0
+		for g, end := range gEnd[:len(gEnd)-1] {
+			if bd.entropy {
+				for ; q < int(end); q++ {
+					c, wt := sc[q], sw[q]
+					a := left[c]
+					r := tot[c] - a
+					sl += bd.f(a+wt) - bd.f(a)
+					sr += bd.f(r-wt) - bd.f(r)
+					left[c] = a + wt
+					wl += wt
+				}
+			} else {
+				for ; q < int(end); q++ {
+					c, wt := sc[q], sw[q]
+					a := left[c]
+					r := tot[c] - a
+					sl += (2*a + wt) * wt
+					sr += (wt - 2*r) * wt
+					left[c] = a + wt
+					wl += wt
+				}
+			}
+			if end < minLeaf {
 				continue
 			}
-			if nl < minLeaf {
-				continue
-			}
-			if nn-nl < minLeaf || nl == nn {
+			if nn-end < minLeaf {
 				break
 			}
-			if s := bd.score(sl, wl, sr, w-wl); s > best {
-				best, bestBin = s, uint8(kk>>32)
+			var s float64
+			if bd.entropy {
+				s = bd.score(sl, wl, sr, w-wl)
+			} else {
+				s = sl/wl + sr/(w-wl)
+			}
+			if s > best {
+				best, bestBin = s, gBin[g]
 			}
 		}
 		return bestBin, best, false
