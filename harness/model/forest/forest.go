@@ -158,9 +158,17 @@ func New(p Params, env model.Env) (*Model, error) {
 }
 
 // node is one node of the flattened forest. An inner node sends x to the next node (its left
-// child) when x[feat] <= thr, else to right; a leaf has feat < 0 and right indexes leafOff.
+// child) when x[feat] <= thr, else to right. A leaf has feat 0, threshold NaN and right pointing
+// to itself (so a walk stays there); leafOf maps it to its distribution.
 type node struct {
 	thr   float32
+	feat  int32
+	right int32
+}
+
+// wnode is a node as the prediction walk reads it: the threshold as an order key.
+type wnode struct {
+	key   uint32
 	feat  int32
 	right int32
 }
@@ -178,6 +186,10 @@ type Model struct {
 	// Flattened trees: roots[t] is tree t's first node; nodes of tree t are roots[t]..roots[t+1]-1.
 	roots []int32
 	nodes []node
+	// wnodes is nodes for the walk: thresholds as order keys (see orderKey), leaves with key 0.
+	wnodes []wnode
+	// leafOf maps a node to its leaf index (-1 for inner nodes).
+	leafOf []int32
 	// Leaf distributions, sparse: leaf l has classes leafCls[leafOff[l]:leafOff[l+1]] with
 	// probabilities leafP[...].
 	leafOff []int32
@@ -387,6 +399,7 @@ func (m *Model) flatten(trees []*tree, edges [][]float32) {
 		total += len(t.feat)
 	}
 	m.nodes = make([]node, 0, total)
+	m.leafOf = make([]int32, 0, total)
 	m.roots = make([]int32, 0, len(trees)+1)
 	m.leafOff = []int32{0}
 	m.leafCls = m.leafCls[:0]
@@ -398,12 +411,14 @@ func (m *Model) flatten(trees []*tree, edges [][]float32) {
 		for i, f := range t.feat {
 			if f < 0 {
 				l := t.leaf[i]
-				m.nodes = append(m.nodes, node{feat: -1, right: int32(len(m.leafOff) - 1)})
+				m.leafOf = append(m.leafOf, int32(len(m.leafOff)-1))
+				m.nodes = append(m.nodes, node{thr: float32(math.NaN()), right: int32(len(m.nodes))})
 				m.leafCls = append(m.leafCls, t.leafCls[t.leafOff[l]:t.leafOff[l+1]]...)
 				m.leafP = append(m.leafP, t.leafP[t.leafOff[l]:t.leafOff[l+1]]...)
 				m.leafOff = append(m.leafOff, int32(len(m.leafCls)))
 				continue
 			}
+			m.leafOf = append(m.leafOf, -1)
 			m.nodes = append(m.nodes, node{feat: f, thr: edges[f][t.bin[i]], right: base + t.right[i]})
 		}
 		var sum float64
@@ -417,6 +432,7 @@ func (m *Model) flatten(trees []*tree, edges [][]float32) {
 		}
 	}
 	m.roots = append(m.roots, int32(len(m.nodes)))
+	m.prepare()
 	var sum float64
 	for _, v := range m.importance {
 		sum += v
@@ -433,4 +449,16 @@ func (m *Model) Summary() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "forest: %d trees, %d nodes, %d features, %d classes", m.Trees(), len(m.nodes), m.features, m.classes)
 	return sb.String()
+}
+
+// prepare derives the walk's nodes from nodes.
+func (m *Model) prepare() {
+	m.wnodes = make([]wnode, len(m.nodes))
+	for i, d := range m.nodes {
+		w := wnode{feat: d.feat, right: d.right}
+		if d.thr == d.thr {
+			w.key = orderKey(d.thr)
+		}
+		m.wnodes[i] = w
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -42,7 +43,7 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]float32, predictBlock*m.features)
+			buf := make([]uint32, predictBlock*m.features)
 			leaves := make([]int32, predictBlock)
 			for {
 				bi := int(next.Add(1) - 1)
@@ -66,18 +67,35 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 	return nil
 }
 
-// gather copies rows r0..r1 of x into buf, features in forest order.
-func gather(x *model.Data, r0, r1 int, buf []float32) {
+// orderKey maps a float32 to a uint32 with the same order (NaN above +Inf, where a x <= t test
+// sends it right, as it does for floats).
+func orderKey(v float32) uint32 {
+	if v != v {
+		return math.MaxUint32
+	}
+	b := math.Float32bits(v)
+	if b>>31 != 0 {
+		return ^b
+	}
+	return b | 1<<31
+}
+
+// gather writes the order keys of rows r0..r1 of x into buf, features in forest order.
+func gather(x *model.Data, r0, r1 int, buf []uint32) {
 	td, sd := x.TabDim(), x.SeqDim()
 	f := td + sd
 	for i := r0; i < r1; i++ {
 		row := buf[(i-r0)*f : (i-r0+1)*f]
-		copy(row[:td], x.Tab[i*td:(i+1)*td])
-		copy(row[td:], x.Seq[i*sd:(i+1)*sd])
+		for j, v := range x.Tab[i*td : (i+1)*td] {
+			row[j] = orderKey(v)
+		}
+		for j, v := range x.Seq[i*sd : (i+1)*sd] {
+			row[td+j] = orderKey(v)
+		}
 	}
 }
 
-func (m *Model) predictBlock(x *model.Data, r0, r1 int, buf []float32, leaves []int32, out []float32) {
+func (m *Model) predictBlock(x *model.Data, r0, r1 int, buf []uint32, leaves []int32, out []float32) {
 	gather(x, r0, r1, buf)
 	nr := r1 - r0
 	f, k := m.features, m.classes
@@ -100,73 +118,50 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, buf []float32, leaves []
 	}
 }
 
-// walk sends every row of rows (f features each) down the tree rooted at root and writes the
-// leaf index each reaches. Four rows go down together so their memory loads overlap.
-func (m *Model) walk(root int32, rows []float32, f int, leaves []int32) {
-	nodes := m.nodes
+// walk sends every row of rows (order keys, f per row) down the tree rooted at root and writes
+// the leaf each reaches. The walk is branch-free: a leaf loops to itself (its key 0 is below
+// every row key), the step is integer arithmetic, and four rows step together, their loads
+// overlapping, until none moved.
+func (m *Model) walk(root int32, rows []uint32, f int, leaves []int32) {
+	wn := m.wnodes
 	nr := len(leaves)
 	r := 0
 	for ; r+4 <= nr; r += 4 {
-		x0 := rows[r*f : (r+1)*f]
-		x1 := rows[(r+1)*f : (r+2)*f]
-		x2 := rows[(r+2)*f : (r+3)*f]
-		x3 := rows[(r+3)*f : (r+4)*f]
+		b0, b1, b2, b3 := r*f, (r+1)*f, (r+2)*f, (r+3)*f
 		n0, n1, n2, n3 := root, root, root, root
 		for {
-			d0, d1, d2, d3 := nodes[n0], nodes[n1], nodes[n2], nodes[n3]
-			live := false
-			if d0.feat >= 0 {
-				live = true
-				if x0[d0.feat] <= d0.thr {
-					n0++
-				} else {
-					n0 = d0.right
-				}
-			}
-			if d1.feat >= 0 {
-				live = true
-				if x1[d1.feat] <= d1.thr {
-					n1++
-				} else {
-					n1 = d1.right
-				}
-			}
-			if d2.feat >= 0 {
-				live = true
-				if x2[d2.feat] <= d2.thr {
-					n2++
-				} else {
-					n2 = d2.right
-				}
-			}
-			if d3.feat >= 0 {
-				live = true
-				if x3[d3.feat] <= d3.thr {
-					n3++
-				} else {
-					n3 = d3.right
-				}
-			}
-			if !live {
+			d0, d1, d2, d3 := wn[n0], wn[n1], wn[n2], wn[n3]
+			// k = -1 when the row goes right (key < its value), else 0
+			k0 := int32((int64(d0.key) - int64(rows[b0+int(d0.feat)])) >> 63)
+			k1 := int32((int64(d1.key) - int64(rows[b1+int(d1.feat)])) >> 63)
+			k2 := int32((int64(d2.key) - int64(rows[b2+int(d2.feat)])) >> 63)
+			k3 := int32((int64(d3.key) - int64(rows[b3+int(d3.feat)])) >> 63)
+			m0 := (n0 + 1) ^ (((n0 + 1) ^ d0.right) & k0)
+			m1 := (n1 + 1) ^ (((n1 + 1) ^ d1.right) & k1)
+			m2 := (n2 + 1) ^ (((n2 + 1) ^ d2.right) & k2)
+			m3 := (n3 + 1) ^ (((n3 + 1) ^ d3.right) & k3)
+			moved := (m0 ^ n0) | (m1 ^ n1) | (m2 ^ n2) | (m3 ^ n3)
+			n0, n1, n2, n3 = m0, m1, m2, m3
+			if moved == 0 {
 				break
 			}
 		}
-		leaves[r], leaves[r+1], leaves[r+2], leaves[r+3] = nodes[n0].right, nodes[n1].right, nodes[n2].right, nodes[n3].right
+		leaves[r], leaves[r+1], leaves[r+2], leaves[r+3] = m.leafOf[n0], m.leafOf[n1], m.leafOf[n2], m.leafOf[n3]
 	}
 	for ; r < nr; r++ {
-		x0 := rows[r*f : (r+1)*f]
 		n0 := root
+		b := r * f
 		for {
-			d := nodes[n0]
-			if d.feat < 0 {
+			d := &wn[n0]
+			next := d.right
+			if rows[b+int(d.feat)] <= d.key {
+				next = n0 + 1
+			}
+			if next == n0 {
 				break
 			}
-			if x0[d.feat] <= d.thr {
-				n0++
-			} else {
-				n0 = d.right
-			}
+			n0 = next
 		}
-		leaves[r] = nodes[n0].right
+		leaves[r] = m.leafOf[n0]
 	}
 }
