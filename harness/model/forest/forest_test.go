@@ -216,3 +216,29 @@ func nodesEqual(a, b []node) bool {
 		return x.feat == y.feat && x.right == y.right && math.Float32bits(x.thr) == math.Float32bits(y.thr)
 	})
 }
+
+func TestPermutationImportance(t *testing.T) {
+	d := gcseq(600, 10, 3, 4)
+	d.TabNames = []string{"noise", "signal"}
+	d.Tab = make([]float32, d.N*2)
+	for i := range d.N {
+		d.Tab[i*2] = float32(i % 7)
+		d.Tab[i*2+1] = float32(d.Y[i])*10 + float32(i%3)
+	}
+	train, test := split(d, 400)
+	m := fit(t, Params{Trees: 10, MaxFeatures: "all"}, model.Env{Seed: 1}, train)
+	mean, std, err := PermutationImportance(context.Background(), m, test, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mean) != 12 || len(std) != 12 || argmax64(mean) != 1 || mean[1] < 0.3 {
+		t.Errorf("mean %v std %v: want feature 1 (signal) to matter most", mean, std)
+	}
+	again, _, _ := PermutationImportance(context.Background(), m, test, 3, 1)
+	if !slices.Equal(mean, again) {
+		t.Error("same seed, different importances")
+	}
+	if _, _, err := PermutationImportance(context.Background(), m, test, 0, 1); err == nil {
+		t.Error("repeats 0 accepted")
+	}
+}
