@@ -22,6 +22,8 @@ func (b *buffer) Len() int { return len(b.data) }
 type Backend struct {
 	threads int
 	log     *slog.Logger
+	kern    *microKernel
+	scratch chan *gemmScratch // idle GEMM pack buffers, at most threads of them
 }
 
 var (
@@ -42,7 +44,7 @@ func New(opts kernels.Options) *Backend {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Backend{threads: t, log: log}
+	return &Backend{threads: t, log: log, kern: bestKernel(), scratch: make(chan *gemmScratch, t)}
 }
 
 // Threads reports the number of worker goroutines kernels may use.
@@ -53,7 +55,7 @@ func (be *Backend) Name() string { return "cpu" }
 
 // Device describes the CPU: architecture, SIMD level of the GEMM micro-kernel and thread count.
 func (be *Backend) Device() string {
-	return fmt.Sprintf("%s/%s %s, %d threads", runtime.GOOS, runtime.GOARCH, kernelName(), be.threads)
+	return fmt.Sprintf("%s/%s, sgemm %s, %d threads", runtime.GOOS, runtime.GOARCH, be.kern.name, be.threads)
 }
 
 // Opener opens the CPU backend; it is always available.

@@ -73,41 +73,33 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// sgemm is the straightforward reference implementation: rows of C in parallel, an i-k-j loop
-// order so the inner loop streams rows of B and C.
-func (be *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
+// sgemmSmall is the straightforward implementation used for tiny products, where packing would
+// cost more than it saves: an i-k-j loop order so the inner loop streams rows of B and C.
+func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	scaleC(m, n, beta, c, ldc)
+	if alpha == 0 || k == 0 {
 		return
 	}
-	be.parallel(m, max(1, 65536/max(1, n*k)), func(lo, hi int) {
-		scaleC(hi-lo, n, beta, c[lo*ldc:], ldc)
-		if alpha == 0 || k == 0 {
-			return
-		}
-		for i := lo; i < hi; i++ {
-			crow := c[i*ldc : i*ldc+n]
-			for p := 0; p < k; p++ {
-				var av float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		for p := 0; p < k; p++ {
+			var av float32
+			if transA {
+				av = a[p*lda+i]
+			} else {
+				av = a[i*lda+p]
+			}
+			av *= alpha
+			if transB {
+				for j := range crow {
+					crow[j] += av * b[j*ldb+p]
 				}
-				av *= alpha
-				if transB {
-					for j := range crow {
-						crow[j] += av * b[j*ldb+p]
-					}
-				} else {
-					brow := b[p*ldb : p*ldb+n]
-					for j, bv := range brow {
-						crow[j] += av * bv
-					}
+			} else {
+				brow := b[p*ldb : p*ldb+n]
+				for j, bv := range brow {
+					crow[j] += av * bv
 				}
 			}
 		}
-	})
+	}
 }
-
-// kernelName names the GEMM micro-kernel in use.
-func kernelName() string { return "reference gemm" }
