@@ -73,8 +73,6 @@ func accuracy(t *testing.T, m model.Model, d *model.Data) float64 {
 	return float64(ok) / float64(d.N)
 }
 
-func f64(v float64) *float64 { return &v }
-
 // smallParams shrinks each preset for tests.
 func smallParams(kind string) map[string]any {
 	p := map[string]any{"epochs": 12, "batch": 32, "lr": 0.01, "patience": 3}
@@ -336,8 +334,6 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 
 func TestLoadRejectsDamage(t *testing.T) {
 	m := newModel(t, PresetCNNGRU, smallParams(PresetCNNGRU), 3)
-	p := smallParams(PresetCNNGRU)
-	_ = p
 	train := synth(40, 8, 1, 0, 2, 7)
 	m.p.Epochs = 1
 	if err := m.Fit(context.Background(), train, nil); err != nil {
