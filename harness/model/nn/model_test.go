@@ -3,7 +3,9 @@ package nn
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -380,6 +382,49 @@ func FuzzLoad(f *testing.F) {
 	f.Add(append(big, hdr...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Load(bytes.NewReader(data), model.Env{Threads: 1})
+		if err == nil {
+			m.Close()
+		}
+	})
+}
+
+// frame wraps a header and tensor bytes into a file with a valid preamble and checksum, so that
+// FuzzLoadHeader reaches the header and architecture checks instead of failing at the CRC.
+func frame(hdr, body []byte) []byte {
+	out := []byte(Magic)
+	out = binary.LittleEndian.AppendUint32(out, FormatVersion)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(hdr)))
+	out = append(out, hdr...)
+	out = append(out, body...)
+	return binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(out))
+}
+
+// FuzzLoadHeader fuzzes the JSON header and tensor bytes of a correctly framed file.
+func FuzzLoadHeader(f *testing.F) {
+	m, err := New(PresetCNNGRU, Params{Filters: []int{2, 2}, Units: []int{2}, Dense: []int{2}, Epochs: 1}, model.Env{Threads: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := m.Fit(context.Background(), synth(20, 6, 1, 2, 2, 1), nil); err != nil {
+		f.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		f.Fatal(err)
+	}
+	raw := buf.Bytes()
+	hl := binary.LittleEndian.Uint32(raw[12:])
+	hdr, body := raw[16:16+hl], raw[16+hl:len(raw)-4]
+	if _, err := Load(bytes.NewReader(frame(hdr, body)), model.Env{}); err != nil {
+		f.Fatalf("framing a saved model: %v", err)
+	}
+	f.Add(hdr, body)
+	f.Add(bytes.Replace(hdr, []byte(`"seq_len":6`), []byte(`"seq_len":60000`), 1), body)
+	f.Add(bytes.Replace(hdr, []byte(`"units":2`), []byte(`"units":16000`), 1), body)
+	f.Add(bytes.Replace(hdr, []byte(`"classes":2`), []byte(`"classes":-1`), 1), body)
+	f.Add(hdr, body[:len(body)/2])
+	f.Fuzz(func(t *testing.T, hdr, body []byte) {
+		m, err := Load(bytes.NewReader(frame(hdr, body)), model.Env{Threads: 1})
 		if err == nil {
 			m.Close()
 		}
