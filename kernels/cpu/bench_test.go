@@ -76,3 +76,19 @@ func BenchmarkSgemmShapes(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) { benchGemm(b, be, s.m, s.n, s.k, false, false) })
 	}
 }
+
+// BenchmarkMicroKernel measures each micro-kernel alone on L1-resident panels (k = gemmKC).
+func BenchmarkMicroKernel(b *testing.B) {
+	for _, kr := range microKernels() {
+		b.Run(kr.name, func(b *testing.B) {
+			k := gemmKC
+			a := make([]float32, kr.mr*k)
+			bp := make([]float32, kr.nr*k)
+			c := make([]float32, kr.mr*kr.nr)
+			for b.Loop() {
+				kr.fn(k, a, bp, c, kr.nr)
+			}
+			b.ReportMetric(2*float64(kr.mr*kr.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -1,5 +1,10 @@
 package cpu
 
+import (
+	"sync"
+	"sync/atomic"
+)
+
 // Blocked SGEMM after Goto & van de Geijn ("Anatomy of high-performance matrix multiplication",
 // 2008) and the BLIS loop structure: C is split into one rectangle per worker goroutine; each
 // worker loops over NC-column blocks of B, KC-deep slices of the inner dimension and MC-row
@@ -14,6 +19,9 @@ const (
 	gemmMC = 240 // a multiple of every kernel's MR (4, 6, 12)
 	gemmNC = 3072
 )
+
+// defaultStaticBelow is the m·n·k under which a parallel GEMM uses gemmStatic (see Backend).
+const defaultStaticBelow = 384 * 384 * 384
 
 // smallGemm is the m·n·k below which the unpacked loop is faster.
 const smallGemm = 24 * 24 * 24
@@ -41,12 +49,23 @@ func (be *Backend) getScratch() *gemmScratch {
 		}
 	default:
 	}
-	kr := be.kern
-	return &gemmScratch{
-		a:    make([]float32, gemmMC*gemmKC),
-		b:    make([]float32, gemmKC*(gemmNC+kr.nr)),
-		tile: make([]float32, kr.mr*kr.nr),
+	return &gemmScratch{tile: make([]float32, be.kern.mr*be.kern.nr)}
+}
+
+// packedA returns the A pack buffer, allocating it on first use.
+func (s *gemmScratch) packedA() []float32 {
+	if s.a == nil {
+		s.a = make([]float32, gemmMC*gemmKC)
 	}
+	return s.a
+}
+
+// packedB returns the B pack buffer, allocating it on first use.
+func (s *gemmScratch) packedB(nr int) []float32 {
+	if s.b == nil {
+		s.b = make([]float32, gemmKC*(gemmNC+nr))
+	}
+	return s.b
 }
 
 // putScratch returns pack buffers for reuse, dropping them if enough are idle.
@@ -81,28 +100,37 @@ func (be *Backend) sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 		return
 	}
 	g := &gemmArgs{transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
-	kr := be.kern
-	// Split C into tm×tn rectangles, one per worker, aligned to the micro-tile.
-	workers := min(be.threads, max(1, m*n*k/(64*64*64)))
-	tm, tn := splitGrid(workers, m, n, kr.mr, kr.nr)
-	if tm*tn == 1 {
+	workers := min(be.threads, max(1, m*n*k/(48*48*48)))
+	if workers == 1 {
 		be.gemmBlock(g, 0, m, 0, n)
 		return
 	}
-	rowCut := func(i int) int { return cut(i, tm, m, kr.mr) }
-	colCut := func(j int) int { return cut(j, tn, n, kr.nr) }
-	done := make(chan struct{}, tm*tn)
+	if m*n*k < be.staticBelow {
+		be.gemmStatic(g, workers)
+		return
+	}
+	be.gemmParallel(g, workers)
+}
+
+// gemmStatic splits C into one rectangle per worker (aligned to the micro-tile, close to square)
+// and runs the serial blocked algorithm on each: a single fork-join, the cheapest schedule for
+// products too small to amortise gemmParallel's shared packing and per-panel barriers.
+func (be *Backend) gemmStatic(g *gemmArgs, workers int) {
+	kr := be.kern
+	tm, tn := splitGrid(workers, g.m, g.n, kr.mr, kr.nr)
+	rowCut := func(i int) int { return cut(i, tm, g.m, kr.mr) }
+	colCut := func(j int) int { return cut(j, tn, g.n, kr.nr) }
+	var wg sync.WaitGroup
+	wg.Add(tm*tn - 1)
 	for w := 1; w < tm*tn; w++ {
 		i, j := w/tn, w%tn
 		go func() {
+			defer wg.Done()
 			be.gemmBlock(g, rowCut(i), rowCut(i+1), colCut(j), colCut(j+1))
-			done <- struct{}{}
 		}()
 	}
 	be.gemmBlock(g, 0, rowCut(1), 0, colCut(1))
-	for w := 1; w < tm*tn; w++ {
-		<-done
-	}
+	wg.Wait()
 }
 
 // cut returns the start of part i of [0, n) split into parts pieces aligned to align.
@@ -136,6 +164,87 @@ func splitGrid(workers, m, n, mr, nr int) (tm, tn int) {
 	return tm, tn
 }
 
+// gemmParallel runs the blocked algorithm with workers goroutines. For each KC×NC block of B,
+// the workers first pack B together (each a share of its NR-column panels), then take tasks,
+// an MC-row block of A times a column chunk of the packed B, from a shared counter, so a worker
+// slowed down by other load on the machine simply takes fewer tasks.
+func (be *Backend) gemmParallel(g *gemmArgs, workers int) {
+	kr := be.kern
+	mr, nr := kr.mr, kr.nr
+	be.parallel(g.m, max(1, elemGrain/g.n), func(lo, hi int) {
+		scaleC(hi-lo, g.n, g.beta, g.c[lo*g.ldc:], g.ldc)
+	})
+	// Task grid: about two tasks per worker so the dynamic split can balance; row blocks
+	// aligned to mr, column chunks to nr.
+	mc := min(gemmMC, roundUp((g.m+2*workers-1)/(2*workers), mr))
+	rowBlocks := (g.m + mc - 1) / mc
+	shared := be.getScratch()
+	defer be.putScratch(shared)
+	bp := shared.packedB(nr)
+	scratch := make([]*gemmScratch, workers)
+	for w := range scratch {
+		scratch[w] = be.getScratch()
+	}
+	defer func() {
+		for _, s := range scratch {
+			be.putScratch(s)
+		}
+	}()
+	var wg sync.WaitGroup
+	for jc := 0; jc < g.n; jc += gemmNC {
+		nb := min(gemmNC, g.n-jc)
+		panels := (nb + nr - 1) / nr
+		colChunks := 1
+		if rowBlocks < 2*workers {
+			colChunks = min(panels, (2*workers+rowBlocks-1)/rowBlocks)
+		}
+		tasks := rowBlocks * colChunks
+		for pc := 0; pc < g.k; pc += gemmKC {
+			kb := min(gemmKC, g.k-pc)
+			// Pack B: panel ranges split among the workers.
+			wg.Add(workers)
+			for w := 0; w < workers; w++ {
+				go func() {
+					defer wg.Done()
+					p0, p1 := w*panels/workers, (w+1)*panels/workers
+					if p0 < p1 {
+						packB(g, bp[p0*nr*kb:], pc, kb, jc+p0*nr, min(nb, p1*nr)-p0*nr, nr)
+					}
+				}()
+			}
+			wg.Wait()
+			var next atomic.Int64
+			wg.Add(workers)
+			for w := 0; w < workers; w++ {
+				go func() {
+					defer wg.Done()
+					s := scratch[w]
+					ap := s.packedA()
+					lastRow := -1
+					for {
+						t := int(next.Add(1)) - 1
+						if t >= tasks {
+							return
+						}
+						rb, cc := t/colChunks, t%colChunks
+						ic := rb * mc
+						mb := min(mc, g.m-ic)
+						if rb != lastRow {
+							packA(g, ap, ic, mb, pc, kb, mr)
+							lastRow = rb
+						}
+						p0, p1 := cc*panels/colChunks, (cc+1)*panels/colChunks
+						macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, p0*nr, min(nb, p1*nr))
+					}
+				}()
+			}
+			wg.Wait()
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
 // gemmBlock computes rows [i0, i1) and columns [j0, j1) of C on the calling goroutine.
 func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 	if i0 >= i1 || j0 >= j1 {
@@ -146,35 +255,43 @@ func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 	defer be.putScratch(s)
 	scaleC(i1-i0, j1-j0, g.beta, g.c[i0*g.ldc+j0:], g.ldc)
 	mr, nr := kr.mr, kr.nr
+	ap, bp := s.packedA(), s.packedB(nr)
 	for jc := j0; jc < j1; jc += gemmNC {
 		nb := min(gemmNC, j1-jc)
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kb := min(gemmKC, g.k-pc)
-			packB(g, s.b, pc, kb, jc, nb, nr)
+			packB(g, bp, pc, kb, jc, nb, nr)
 			for ic := i0; ic < i1; ic += gemmMC {
 				mb := min(gemmMC, i1-ic)
-				packA(g, s.a, ic, mb, pc, kb, mr)
-				for jr := 0; jr < nb; jr += nr {
-					bp := s.b[jr*kb : (jr+nr)*kb]
-					nw := min(nr, nb-jr)
-					for ir := 0; ir < mb; ir += mr {
-						ap := s.a[ir*kb : (ir+mr)*kb]
-						mh := min(mr, mb-ir)
-						off := (ic+ir)*g.ldc + jc + jr
-						if mh == mr && nw == nr {
-							kr.fn(kb, ap, bp, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
-							continue
-						}
-						t := s.tile
-						clear(t)
-						kr.fn(kb, ap, bp, t, nr)
-						for r := 0; r < mh; r++ {
-							crow := g.c[off+r*g.ldc : off+r*g.ldc+nw]
-							for j, v := range t[r*nr : r*nr+nw] {
-								crow[j] += v
-							}
-						}
-					}
+				packA(g, ap, ic, mb, pc, kb, mr)
+				macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, 0, nb)
+			}
+		}
+	}
+}
+
+// macroKernel multiplies the packed A block (mb rows starting at row ic of C) by the packed B
+// panels covering columns [jr0, jr1) of the block starting at column jc, adding into C. Tiles
+// cut by the edges of C go through tile.
+func macroKernel(kr *microKernel, g *gemmArgs, ap, bp, tile []float32, ic, mb, jc, nb, kb, jr0, jr1 int) {
+	mr, nr := kr.mr, kr.nr
+	for jr := jr0; jr < jr1; jr += nr {
+		bpan := bp[jr*kb : (jr+nr)*kb]
+		nw := min(nr, nb-jr)
+		for ir := 0; ir < mb; ir += mr {
+			apan := ap[ir*kb : (ir+mr)*kb]
+			mh := min(mr, mb-ir)
+			off := (ic+ir)*g.ldc + jc + jr
+			if mh == mr && nw == nr {
+				kr.fn(kb, apan, bpan, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
+				continue
+			}
+			clear(tile)
+			kr.fn(kb, apan, bpan, tile, nr)
+			for r := 0; r < mh; r++ {
+				crow := g.c[off+r*g.ldc : off+r*g.ldc+nw]
+				for j, v := range tile[r*nr : r*nr+nw] {
+					crow[j] += v
 				}
 			}
 		}

@@ -24,6 +24,8 @@ type Backend struct {
 	log     *slog.Logger
 	kern    *microKernel
 	scratch chan *gemmScratch // idle GEMM pack buffers, at most threads of them
+	// staticBelow is the m·n·k under which parallel GEMMs use the static split.
+	staticBelow int
 }
 
 var (
@@ -44,7 +46,7 @@ func New(opts kernels.Options) *Backend {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Backend{threads: t, log: log, kern: bestKernel(), scratch: make(chan *gemmScratch, t)}
+	return &Backend{threads: t, log: log, kern: bestKernel(), scratch: make(chan *gemmScratch, t), staticBelow: defaultStaticBelow}
 }
 
 // Threads reports the number of worker goroutines kernels may use.
