@@ -37,6 +37,7 @@ $(ORT_LIB):
 test: $(ORT_LIB)
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags purego ./kernels/...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -67,3 +68,17 @@ slurm-up:
 	harness/slurm/cluster.sh up
 slurm-down:
 	harness/slurm/cluster.sh down
+
+# kernels: CPU SGEMM and kernel benchmarks (GFLOP/s); bench-blas compares SGEMM with OpenBLAS
+# (Debian libopenblas-dev, through cgo behind the `openblas` tag), interleaved in one run.
+# Debian's DYNAMIC_ARCH OpenBLAS does not recognise every virtualised CPU (it then falls back to
+# its SSE3 "Prescott" kernels); OPENBLAS_CORETYPE pins the AVX-512 (SkylakeX) or AVX2 (Haswell)
+# kernels so the yardstick is OpenBLAS at its best on this CPU.
+.PHONY: bench-kernels bench-blas
+bench-kernels:
+	$(GO) test -run '^$$' -bench 'Sgemm|Kernels' -benchmem ./kernels/...
+
+bench-blas:
+	@ldconfig -p | grep -q 'libopenblas\.so ' || { echo 'bench-blas needs OpenBLAS: apt-get install -y --no-install-recommends libopenblas-dev' >&2; exit 1; }
+	set -o pipefail; OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$(grep -qw avx512f /proc/cpuinfo && echo SkylakeX || echo Haswell)} \
+	  CGO_ENABLED=1 $(GO) test -tags openblas -run '^$$' -bench VsOpenBLAS -benchtime 3s -v ./kernels/cpu | grep -Ev '^(=== RUN|goos|goarch|pkg|cpu:)'

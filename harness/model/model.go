@@ -115,8 +115,18 @@ type Env struct {
 	// Backend is the compute backend for models that use kernels (any, to keep this package free
 	// of a kernels import; nn asserts kernels.Backend).
 	Backend any
-	// Members holds already-built models by name, for ensembles.
+	// Members holds already-built models by name, for ensembles (harness/model/ensemble). They
+	// are taken as fitted on the same training data the ensemble gets, unless FitMembers is set.
 	Members map[string]Model
+	// FitMembers says the models in Members are not fitted yet: an ensemble's Fit fits them on its
+	// own training data. When false (the runner fitted them earlier in the same trial), an
+	// ensemble uses them as they are.
+	FitMembers bool
+	// Build, when not nil, builds a fresh, untrained instance of the experiment's model called
+	// name, as the runner would for this trial, with the given seed (nested ensembles built this
+	// way get an Env with Build set and no Members). Ensembles call it for members missing from
+	// Members and, for stacking, for the per-fold copies that give out-of-fold probabilities.
+	Build func(name string, seed uint64) (Model, error)
 	// Log receives progress messages (epochs, trees); never nil when set by the runner.
 	Log *slog.Logger
 	// Progress, when not nil, is told how far training is: done of total units (epochs, trees).

@@ -1,0 +1,437 @@
+package forest
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// binned is the training matrix after binning: column-major, one byte per value.
+type binned struct {
+	n, f  int
+	cols  []uint8     // f columns of n bins
+	edges [][]float32 // per feature, upper bin edges
+}
+
+// tree is one grown tree in pre-order: node i's left child is i+1, its right child right[i].
+type tree struct {
+	feat  []int32 // -1 for a leaf
+	bin   []uint8 // split: bin <= bin[i] goes left
+	right []int32
+	leaf  []int32 // for a leaf: its index in leafOff
+	// sparse class distributions of the leaves
+	leafOff []int32
+	leafCls []uint16
+	leafP   []float32
+	// importance: weighted impurity decrease per feature
+	importance []float64
+}
+
+// stackEntry is a node waiting to be grown: examples pos[s:e], at depth, child of parent.
+type stackEntry struct {
+	s, e, depth, parent, nConst int32
+	isRight                     bool
+}
+
+// builder grows trees; it owns the scratch memory of one worker.
+type builder struct {
+	b       *binned
+	y       []int32
+	k       int
+	cw      []float64
+	cfg     config
+	mtry    int
+	entropy bool
+
+	idx   []int32   // example of each position
+	ys    []int32   // its class
+	ws    []float64 // its weight (bootstrap count × class weight)
+	count []int32   // bootstrap counts
+
+	hist []float64 // bin × class weights
+	binW []float64
+	binN []int32
+	keys []uint64
+	gBin []uint8
+	gEnd []int32
+	sc   []int32
+	sw   []float64
+	bins []uint8
+	left []float64
+	tot  []float64 // class totals per stack slot
+	cur  []float64
+	ltot []float64
+	perm []int32
+	// constFeats[:n] are the known constant features of the node being split, in the order
+	// siblings and children rely on (scikit-learn's invariant).
+	constFeats []int32
+	stack      []stackEntry
+}
+
+func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int) *builder {
+	perm := make([]int32, b.f)
+	return &builder{b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
+		idx: make([]int32, 0, b.n), ys: make([]int32, 0, b.n), ws: make([]float64, 0, b.n),
+		count: make([]int32, b.n), hist: make([]float64, 256*k), binW: make([]float64, 256),
+		binN: make([]int32, 257), sc: make([]int32, b.n), sw: make([]float64, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
+		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
+}
+
+// f is the per-class term of the impurity sums: c² (Gini) or c·ln c (entropy).
+func (bd *builder) f(c float64) float64 {
+	if bd.entropy {
+		if c <= 0 {
+			return 0
+		}
+		return c * math.Log(c)
+	}
+	return c * c
+}
+
+// impurity returns the node impurity from class totals and their sum w.
+func (bd *builder) impurity(tot []float64, w float64) float64 {
+	if w <= 0 {
+		return 0
+	}
+	var s float64
+	for _, c := range tot {
+		s += bd.f(c)
+	}
+	if bd.entropy {
+		return math.Log(w) - s/w
+	}
+	return 1 - s/(w*w)
+}
+
+// score is the proxy to maximise for a split with sums sl, sr of f over classes and weights wl, wr.
+func (bd *builder) score(sl, wl, sr, wr float64) float64 {
+	if bd.entropy {
+		return sl + sr - wl*math.Log(wl) - wr*math.Log(wr)
+	}
+	return sl/wl + sr/wr
+}
+
+// grow builds one tree from a bootstrap sample drawn with rng.
+func (bd *builder) grow(rng *rand.Rand) *tree {
+	n, k := bd.b.n, bd.k
+	clear(bd.count)
+	if bd.cfg.bootstrap {
+		for range n {
+			bd.count[rng.IntN(n)]++
+		}
+	} else {
+		for i := range bd.count {
+			bd.count[i] = 1
+		}
+	}
+	bd.idx, bd.ys, bd.ws = bd.idx[:0], bd.ys[:0], bd.ws[:0]
+	for i, c := range bd.count {
+		if c > 0 {
+			bd.idx = append(bd.idx, int32(i))
+			bd.ys = append(bd.ys, bd.y[i])
+			bd.ws = append(bd.ws, float64(c)*bd.cw[bd.y[i]])
+		}
+	}
+	for i := range bd.perm {
+		bd.perm[i] = int32(i)
+	}
+	t := &tree{leafOff: []int32{0}, importance: make([]float64, bd.b.f)}
+	bd.tot = bd.tot[:0]
+	bd.tot = append(bd.tot, make([]float64, k)...)
+	for p, c := range bd.ys {
+		bd.tot[c] += bd.ws[p]
+	}
+	bd.stack = append(bd.stack[:0], stackEntry{s: 0, e: int32(len(bd.idx)), parent: -1})
+	for len(bd.stack) > 0 {
+		top := len(bd.stack) - 1
+		en := bd.stack[top]
+		bd.stack = bd.stack[:top]
+		cur := bd.cur
+		copy(cur, bd.tot[top*k:(top+1)*k])
+		id := int32(len(t.feat))
+		if en.isRight {
+			t.right[en.parent] = id
+		}
+		var w float64
+		for _, c := range cur {
+			w += c
+		}
+		imp := bd.impurity(cur, w)
+		nn := en.e - en.s
+		leaf := nn < 2*int32(bd.cfg.minLeaf) || nn < 2 || imp <= 1e-7 ||
+			(bd.cfg.maxDepth > 0 && int(en.depth) >= bd.cfg.maxDepth)
+		var feat int32 = -1
+		var bin uint8
+		nConst := en.nConst
+		if !leaf {
+			feat, bin, nConst = bd.split(rng, en, cur, w)
+			leaf = feat < 0
+		}
+		if leaf {
+			t.feat = append(t.feat, -1)
+			t.bin = append(t.bin, 0)
+			t.right = append(t.right, 0)
+			t.leaf = append(t.leaf, int32(len(t.leafOff)-1))
+			for c, v := range cur {
+				if v > 0 {
+					t.leafCls = append(t.leafCls, uint16(c))
+					t.leafP = append(t.leafP, float32(v/w))
+				}
+			}
+			t.leafOff = append(t.leafOff, int32(len(t.leafCls)))
+			continue
+		}
+		t.feat = append(t.feat, feat)
+		t.bin = append(t.bin, bin)
+		t.right = append(t.right, 0)
+		t.leaf = append(t.leaf, -1)
+		// Partition positions [s, e) into bin <= bin (left) and the rest, summing left totals.
+		col := bd.b.cols[int(feat)*n : (int(feat)+1)*n]
+		lt := bd.ltot
+		clear(lt)
+		i, j := en.s, en.e-1
+		for i <= j {
+			if col[bd.idx[i]] <= bin {
+				lt[bd.ys[i]] += bd.ws[i]
+				i++
+				continue
+			}
+			bd.idx[i], bd.idx[j] = bd.idx[j], bd.idx[i]
+			bd.ys[i], bd.ys[j] = bd.ys[j], bd.ys[i]
+			bd.ws[i], bd.ws[j] = bd.ws[j], bd.ws[i]
+			j--
+		}
+		var wl float64
+		for _, v := range lt {
+			wl += v
+		}
+		// Importance: weighted impurity decrease.
+		for c := range cur {
+			cur[c] -= lt[c]
+		}
+		wr := w - wl
+		t.importance[feat] += w*imp - wl*bd.impurity(lt, wl) - wr*bd.impurity(cur, wr)
+		// Push right then left (left is grown next: pre-order).
+		need := (top + 2) * k
+		if len(bd.tot) < need {
+			bd.tot = append(bd.tot, make([]float64, need-len(bd.tot))...)
+		}
+		copy(bd.tot[top*k:(top+1)*k], cur)
+		copy(bd.tot[(top+1)*k:(top+2)*k], lt)
+		bd.stack = append(bd.stack,
+			stackEntry{s: i, e: en.e, depth: en.depth + 1, parent: id, nConst: nConst, isRight: true},
+			stackEntry{s: en.s, e: i, depth: en.depth + 1, parent: id, nConst: nConst})
+	}
+	return t
+}
+
+// split finds the best split of the node en with class totals tot (sum w): the feature, the bin
+// (bin <= b goes left) and the new count of known constant features; feature -1 when no feature
+// splits the node. Feature sampling follows scikit-learn: perm[:nConst] are features known to be
+// constant here; drawn constants count as visited, and drawing goes on until max_features features
+// were visited and at least one was not constant.
+func (bd *builder) split(rng *rand.Rand, en stackEntry, tot []float64, w float64) (int32, uint8, int32) {
+	f := int32(bd.b.f)
+	nKnown := en.nConst
+	nDrawnConst, nFoundConst := int32(0), int32(0)
+	visited := 0
+	fi := f
+	bestFeat, bestBin, best := int32(-1), uint8(0), math.Inf(-1)
+	var s0 float64
+	for _, c := range tot {
+		s0 += bd.f(c)
+	}
+	for fi > nKnown+nFoundConst && (visited < bd.mtry || visited <= int(nFoundConst+nDrawnConst)) {
+		visited++
+		// draw from [nDrawnConst, fi - nFoundConst)
+		j := nDrawnConst + int32(rng.IntN(int(fi-nFoundConst-nDrawnConst)))
+		if j < nKnown {
+			bd.perm[nDrawnConst], bd.perm[j] = bd.perm[j], bd.perm[nDrawnConst]
+			nDrawnConst++
+			continue
+		}
+		j += nFoundConst
+		feat := bd.perm[j]
+		bin, sc, constant := bd.evalFeature(feat, en, tot, w, s0)
+		if constant {
+			bd.perm[nFoundConst+nKnown], bd.perm[j] = bd.perm[j], bd.perm[nFoundConst+nKnown]
+			nFoundConst++
+			continue
+		}
+		fi--
+		bd.perm[fi], bd.perm[j] = bd.perm[j], bd.perm[fi]
+		if sc > best {
+			best, bestFeat, bestBin = sc, feat, bin
+		}
+	}
+	// Restore the order of the known constants for siblings and children; record new ones.
+	copy(bd.perm[:nKnown], bd.constFeats[:nKnown])
+	copy(bd.constFeats[nKnown:nKnown+nFoundConst], bd.perm[nKnown:nKnown+nFoundConst])
+	return bestFeat, bestBin, nKnown + nFoundConst
+}
+
+// evalFeature returns the best bin boundary of feature feat for the node and its score, or
+// constant when the node's examples all share one bin. A boundary qualifies when both sides keep at
+// least min_samples_leaf examples; score is -Inf when none does.
+func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 float64) (uint8, float64, bool) {
+	n, k := bd.b.n, bd.k
+	col := bd.b.cols[int(feat)*n : (int(feat)+1)*n]
+	idx, ys, ws := bd.idx[en.s:en.e], bd.ys[en.s:en.e], bd.ws[en.s:en.e]
+	nn := int32(len(idx))
+	minLeaf := int32(bd.cfg.minLeaf)
+	nb := len(bd.b.edges[feat]) + 1
+	left := bd.left
+	clear(left)
+	best, bestBin := math.Inf(-1), uint8(0)
+	sl, sr, wl := 0.0, s0, 0.0
+	var nl int32
+	if !bd.entropy || int(nn)*8 < nb*k {
+		// Order the node's positions by bin (insertion sort when tiny, else counting sort) and
+		// sweep them, example by example.
+		// sc, sw: class and weight of the node's examples in bin order.
+		sc, sw := bd.sc[:nn], bd.sw[:nn]
+		// groups: the bins present, in order, and the end of each in order.
+		gBin, gEnd := bd.gBin[:0], bd.gEnd[:0]
+		if nn <= 32 {
+			keys := bd.keys[:0]
+			for p, i := range idx {
+				keys = append(keys, uint64(col[i])<<32|uint64(p))
+			}
+			bd.keys = keys
+			for i := 1; i < len(keys); i++ {
+				v := keys[i]
+				j := i
+				for j > 0 && keys[j-1] > v {
+					keys[j] = keys[j-1]
+					j--
+				}
+				keys[j] = v
+			}
+			if keys[0]>>32 == keys[len(keys)-1]>>32 {
+				return 0, 0, true
+			}
+			for q, kk := range keys {
+				p := uint32(kk)
+				sc[q], sw[q] = ys[p], ws[p]
+				if q+1 == len(keys) || keys[q+1]>>32 != kk>>32 {
+					gBin = append(gBin, uint8(kk>>32))
+					gEnd = append(gEnd, int32(q+1))
+				}
+			}
+		} else {
+			bins := bd.bins[:nn]
+			cnt := bd.binN[:nb+1]
+			clear(cnt)
+			for p, i := range idx {
+				b := col[i]
+				bins[p] = b
+				cnt[int(b)+1]++
+			}
+			for b := 1; b <= nb; b++ {
+				c := cnt[b]
+				if c == nn {
+					return 0, 0, true
+				}
+				if c != 0 {
+					gBin = append(gBin, uint8(b-1))
+				}
+				cnt[b] = c + cnt[b-1]
+			}
+			for p, b := range bins {
+				q := cnt[b]
+				sc[q], sw[q] = ys[p], ws[p]
+				cnt[b] = q + 1
+			}
+			for _, b := range gBin {
+				gEnd = append(gEnd, cnt[b])
+			}
+		}
+		bd.gBin, bd.gEnd = gBin, gEnd
+		// Sweep positions in bin order; a boundary lies after each bin.
+		q := 0
+		for g, end := range gEnd[:len(gEnd)-1] {
+			if bd.entropy {
+				for ; q < int(end); q++ {
+					c, wt := sc[q], sw[q]
+					a := left[c]
+					r := tot[c] - a
+					sl += bd.f(a+wt) - bd.f(a)
+					sr += bd.f(r-wt) - bd.f(r)
+					left[c] = a + wt
+					wl += wt
+				}
+			} else {
+				for ; q < int(end); q++ {
+					c, wt := sc[q], sw[q]
+					a := left[c]
+					r := tot[c] - a
+					sl += (2*a + wt) * wt
+					sr += (wt - 2*r) * wt
+					left[c] = a + wt
+					wl += wt
+				}
+			}
+			if end < minLeaf {
+				continue
+			}
+			if nn-end < minLeaf {
+				break
+			}
+			var s float64
+			if bd.entropy {
+				s = bd.score(sl, wl, sr, w-wl)
+			} else {
+				s = sl/wl + sr/(w-wl)
+			}
+			if s > best {
+				best, bestBin = s, gBin[g]
+			}
+		}
+		return bestBin, best, false
+	}
+	hist, binW, binN := bd.hist[:nb*k], bd.binW[:nb], bd.binN[:nb]
+	clear(hist)
+	clear(binW)
+	clear(binN)
+	for p, i := range idx {
+		bn := int(col[i])
+		hist[bn*k+int(ys[p])] += ws[p]
+		binW[bn] += ws[p]
+		binN[bn]++
+	}
+	for _, c := range binN {
+		if c == nn {
+			return 0, 0, true
+		}
+		if c != 0 {
+			break
+		}
+	}
+	for bn := range nb - 1 {
+		if binN[bn] == 0 {
+			continue
+		}
+		h := hist[bn*k : (bn+1)*k]
+		for c, v := range h {
+			if v == 0 {
+				continue
+			}
+			a := left[c]
+			r := tot[c] - a
+			sl += bd.f(a+v) - bd.f(a)
+			sr += bd.f(r-v) - bd.f(r)
+			left[c] = a + v
+		}
+		wl += binW[bn]
+		nl += binN[bn]
+		if nl < minLeaf {
+			continue
+		}
+		if nn-nl < minLeaf || nl == nn {
+			break
+		}
+		if s := bd.score(sl, wl, sr, w-wl); s > best {
+			best, bestBin = s, uint8(bn)
+		}
+	}
+	return bestBin, best, false
+}

@@ -1,0 +1,42 @@
+//go:build amd64 && !purego
+
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+// Assembly micro-kernels (kernel_amd64.s): C[0:mr][0:nr] += Apanel·Bpanel on packed panels.
+//
+//go:noescape
+func sgemm12x32AVX512(k int, a, b, c *float32, ldc int)
+
+//go:noescape
+func sgemm6x16AVX2(k int, a, b, c *float32, ldc int)
+
+var (
+	kernelAVX512 = &microKernel{name: "avx512 12x32", mr: 12, nr: 32, fn: func(k int, a, b, c []float32, ldc int) {
+		_, _, _ = a[12*k-1], b[32*k-1], c[11*ldc+31]
+		sgemm12x32AVX512(k, &a[0], &b[0], &c[0], ldc)
+	}}
+	kernelAVX2 = &microKernel{name: "avx2+fma 6x16", mr: 6, nr: 16, fn: func(k int, a, b, c []float32, ldc int) {
+		_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
+		sgemm6x16AVX2(k, &a[0], &b[0], &c[0], ldc)
+	}}
+)
+
+func hasAVX512() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL }
+func hasAVX2() bool   { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+
+// bestKernel returns the fastest micro-kernel this CPU supports.
+func bestKernel() *microKernel { return microKernels()[0] }
+
+// microKernels lists the micro-kernels usable on this CPU, best first.
+func microKernels() []*microKernel {
+	var ks []*microKernel
+	if hasAVX512() {
+		ks = append(ks, kernelAVX512)
+	}
+	if hasAVX2() {
+		ks = append(ks, kernelAVX2)
+	}
+	return append(ks, kernelGo)
+}
