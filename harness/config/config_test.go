@@ -114,6 +114,7 @@ func TestBadFiles(t *testing.T) {
 		{"member missing", "name: b\ndata: {path: x}\nmodels:\n  - {name: rf, type: forest}\n  - {name: e, type: soft_vote, members: [rf, nn]}\n", "b.yaml:5:46: models[1].members[1]: \"nn\" is not a model listed before"},
 		{"weights count", "name: b\ndata: {path: x}\nmodels:\n  - {name: rf, type: forest}\n  - {name: e, type: soft_vote, members: [rf], weights: [1, 2]}\n", "models[1].weights"},
 		{"model name type", "name: b\ndata: {path: x}\nmodels:\n  - {name: [a], type: forest}\n", "b.yaml:4:"},
+		{"model features", "name: b\ndata: {path: x, features: [stats]}\nmodels:\n  - {name: rf, type: forest, features: [stats, seq_size]}\n", "b.yaml:4:48: models[0].features[1]: seq_size is not in data.features"},
 		{"sweep unknown key", base + "sweep:\n  data.filtr.top_n: [1, 2]\n", "b.yaml:5:3: sweep.data.filtr.top_n"},
 		{"sweep wrong type", base + "sweep:\n  data.filter.top_n: [1, many]\n", "sweep.data.filter.top_n: value \"many\""},
 		{"sweep bad value", base + "sweep:\n  split.test: [0.2, 2]\n", "sweep.split.test: value 2: split.test"},

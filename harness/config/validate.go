@@ -193,6 +193,18 @@ func (e *Experiment) validateModels(knownTypes []string, bad func(string, string
 		} else if knownTypes != nil && !slices.Contains(knownTypes, m.Type) {
 			bad(p+".type", "unknown model type %q (known: %s)", m.Type, strings.Join(knownTypes, ", "))
 		}
+		if fs, ok := m.Params[FeaturesKey]; ok {
+			list, ok := fs.([]any)
+			if !ok || len(list) == 0 {
+				bad(p+".features", "want a non-empty list of entries of data.features")
+			}
+			for j, x := range list {
+				f, ok := x.(string)
+				if !ok || !slices.Contains(e.Data.Features, f) {
+					bad(fmt.Sprintf("%s.features[%d]", p, j), "%v is not in data.features %v", x, e.Data.Features)
+				}
+			}
+		}
 		if mem, ok := m.Params["members"]; ok {
 			e.validateMembers(p, m, mem, index, bad)
 		}
@@ -234,6 +246,22 @@ func (e *Experiment) validateMembers(p string, m Model, mem any, index map[strin
 	}
 }
 
+// FeaturesKey is the model parameter that restricts a model to some of data.features; the
+// runner handles it and does not pass it to the model's constructor.
+const FeaturesKey = "features"
+
+// Features returns a model's own feature list (nil: all of data.features).
+func (m Model) Features() []string {
+	list, _ := m.Params[FeaturesKey].([]any)
+	var out []string
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Members returns the member names of an ensemble entry (nil for other models).
 func (m Model) Members() []string {
 	list, _ := m.Params["members"].([]any)
@@ -258,4 +286,4 @@ func formatValue(v any) string {
 
 // KnownFamilies lists the model types of etch's model families (forest, nn presets, ensembles,
 // onnx), for checking experiment files where the registry is not at hand.
-var KnownFamilies = []string{"forest", "nn", "dnn", "cnn_lstm", "cnn_gru", "rnn_baseline", "soft_vote", "stacking", "onnx"}
+var KnownFamilies = []string{"forest", "nn", "dnn", "cnn_lstm", "cnn_gru", "rnn_baseline", "soft_vote", "hard_vote", "stacking", "onnx"}

@@ -2,36 +2,39 @@ package runner
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"regexp"
 
 	"github.com/etchlab/etch/harness/report"
+	"github.com/etchlab/etch/kernels"
+	"github.com/etchlab/etch/kernels/cpu"
 )
 
-// ErrNoDevice reports an explicit `backend: cuda` where no CUDA device can be used.
-var ErrNoDevice = errors.New("no usable CUDA device")
+// DefaultOpeners returns the kernel backends this build has: the CPU backend. A CUDA build adds
+// its opener in front (see kernels.Open for how `auto` chooses).
+func DefaultOpeners() []kernels.Opener {
+	return []kernels.Opener{cpu.Opener{}}
+}
 
-// OpenBackend chooses the compute backend of a trial: "auto" picks CUDA when a device is usable
-// and CPU otherwise, "cpu" is always available, and "cuda" without a device is an error. It
-// returns the backend handed to models in model.Env.Backend (nil: each model opens the CPU
-// backend itself with its thread count) and what was chosen and why, for the report.
-//
-// This build selects among the backends compiled into it; the CUDA backend lives behind the
-// cuda build tag (kernels/cuda), so a default build always runs on the CPU and says so.
+// threadsRE matches the thread count in a backend's device description, which varies with the
+// run's parallelism and is left out of reports so that their bodies stay reproducible.
+var threadsRE = regexp.MustCompile(`,? \d+ threads`)
+
+// BackendOpener returns a backend chooser over openers: "auto" picks the first usable device
+// backend and CPU otherwise, "cpu" is always available, and "cuda" without a device is an error
+// (matching kernels.ErrNoDevice). It returns the backend handed to models in model.Env.Backend
+// and what was chosen and why, for the report.
+func BackendOpener(openers []kernels.Opener) func(ctx context.Context, requested string, threads int) (any, report.Backend, error) {
+	return func(ctx context.Context, requested string, threads int) (any, report.Backend, error) {
+		b, reason, err := kernels.Open(ctx, requested, openers, kernels.Options{Threads: threads})
+		if err != nil {
+			return nil, report.Backend{Requested: requested}, err
+		}
+		return b, report.Backend{Requested: requested, Used: b.Name(), Description: threadsRE.ReplaceAllString(b.Device(), ""),
+			Reason: threadsRE.ReplaceAllString(reason, "")}, nil
+	}
+}
+
+// OpenBackend chooses among DefaultOpeners (see BackendOpener).
 func OpenBackend(ctx context.Context, requested string, threads int) (any, report.Backend, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, report.Backend{}, err
-	}
-	b := report.Backend{Requested: requested, Used: "cpu", Description: "pure-Go CPU kernels"}
-	switch requested {
-	case "", "auto":
-		b.Reason = "auto: this build has no CUDA backend (build with -tags cuda); using cpu"
-	case "cpu":
-		b.Reason = "cpu: requested explicitly"
-	case "cuda":
-		return nil, b, fmt.Errorf("backend cuda: %w: this build has no CUDA backend (build with -tags cuda)", ErrNoDevice)
-	default:
-		return nil, b, fmt.Errorf("backend %q: want auto, cpu or cuda", requested)
-	}
-	return nil, b, nil
+	return BackendOpener(DefaultOpeners())(ctx, requested, threads)
 }

@@ -2,6 +2,9 @@ package runner
 
 import (
 	"github.com/etchlab/etch/harness/model"
+	"github.com/etchlab/etch/harness/model/ensemble"
+	"github.com/etchlab/etch/harness/model/forest"
+	"github.com/etchlab/etch/harness/model/nn"
 	"github.com/etchlab/etch/harness/model/onnx"
 )
 
@@ -11,5 +14,8 @@ import (
 func DefaultRegistry(onnxLib string) model.Registry {
 	reg := model.Registry{}
 	reg["onnx"] = onnx.Constructor(onnx.NewRuntime(onnxLib))
+	forest.Register(reg)
+	ensemble.Register(reg)
+	nn.Register(reg)
 	return reg
 }

@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"math"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/etchlab/etch/data"
 	"github.com/etchlab/etch/harness/config"
 	"github.com/etchlab/etch/harness/eval"
 	"github.com/etchlab/etch/harness/model"
@@ -45,7 +45,7 @@ type Worker struct {
 
 type loaded struct {
 	once sync.Once
-	ds   *Dataset
+	ds   *data.Dataset
 	err  error
 }
 
@@ -57,7 +57,7 @@ func (w *Worker) log() *slog.Logger {
 }
 
 // load returns the dataset for the options, loading it once.
-func (w *Worker) load(ctx context.Context, path string, opts LoadOptions) (*Dataset, error) {
+func (w *Worker) load(ctx context.Context, path string, opts data.LoadOptions) (*data.Dataset, error) {
 	b, _ := json.Marshal(opts)
 	key := path + "\x00" + string(b)
 	w.mu.Lock()
@@ -81,8 +81,8 @@ func (w *Worker) load(ctx context.Context, path string, opts LoadOptions) (*Data
 }
 
 // loadOptions maps a config's data section to load options.
-func loadOptions(c *config.Experiment) LoadOptions {
-	return LoadOptions{Features: c.Data.Features, Label: c.Data.Label, TopN: c.Data.Filter.TopN,
+func loadOptions(c *config.Experiment) data.LoadOptions {
+	return data.LoadOptions{Features: c.Data.Features, Label: c.Data.Label, TopN: c.Data.Filter.TopN,
 		MinCount: c.Data.Filter.MinCount, Other: c.Data.Filter.Other, Packets: c.Data.Packets, Group: c.Split.GroupBy}
 }
 
@@ -138,7 +138,7 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 	if err != nil {
 		return fmt.Errorf("split: %w", err)
 	}
-	keys := rowKeys(ds)
+	keys := ds.RowKeys()
 	sp := report.Split{Kind: c.Split.Kind, Test: c.Split.Test, Val: c.Split.Val, K: c.Split.K, GroupBy: c.Split.GroupBy}
 	for _, f := range folds {
 		sp.Train += len(f.Train)
@@ -161,7 +161,10 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 	}
 	var testRows []int
 	for fi, f := range folds {
-		train, val, test := foldData(ds, f, c.Data.Scale)
+		train, val, test, err := foldData(ds, f, c.Data.Scale)
+		if err != nil {
+			return err
+		}
 		testRows = append(testRows, f.Test...)
 		fitted := map[string]model.Model{}
 		for mi, ms := range c.Models {
@@ -169,7 +172,7 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 				return err
 			}
 			a := accs[mi]
-			m, err := w.build(s, ms, fi, backend, fitted)
+			m, err := w.build(s, ms, fi, backend, ds, fitted)
 			if err != nil {
 				return err
 			}
@@ -225,14 +228,10 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 }
 
 // build constructs one model for fold fi. Ensembles get their members, already fitted on the
-// same fold, in Env.Members.
-func (w *Worker) build(s *TrialSpec, ms config.Model, fi int, backend any, fitted map[string]model.Model) (model.Model, error) {
-	env := model.Env{
-		Seed:    DeriveSeed(s.Seed, "model", ms.Name, fi),
-		Threads: max(1, s.Threads),
-		Backend: backend,
-		Log:     w.log().With("trial", s.ID, "model", ms.Name),
-	}
+// same fold, in Env.Members, and every model gets Env.Build, which builds fresh instances of the
+// experiment's models (stacking fits per-fold copies of its members).
+func (w *Worker) build(s *TrialSpec, ms config.Model, fi int, backend any, ds *data.Dataset, fitted map[string]model.Model) (model.Model, error) {
+	env := w.env(s, ms.Name, DeriveSeed(s.Seed, "model", ms.Name, fi), backend, ds)
 	if members := ms.Members(); len(members) > 0 {
 		env.Members = map[string]model.Model{}
 		for _, n := range members {
@@ -243,55 +242,71 @@ func (w *Worker) build(s *TrialSpec, ms config.Model, fi int, backend any, fitte
 			env.Members[n] = m
 		}
 	}
-	if w.Progress != nil {
-		id, name := s.ID, ms.Name
-		env.Progress = func(done, total int, unit string) { w.Progress(id, name, done, total, unit) }
-	}
-	params := make(map[string]any, len(ms.Params))
-	for k, v := range ms.Params {
-		params[k] = v
-	}
-	return w.Registry.New(model.Spec{Name: ms.Name, Type: ms.Type, Params: params}, env)
+	return w.newModel(ms, env, ds)
 }
 
-// foldData scales the dataset with scalers fitted on the fold's training rows and slices it
-// into training, validation (nil when empty) and test sets.
-func foldData(ds *Dataset, f eval.Fold, scale string) (train, val, test *model.Data) {
-	all := &model.Data{N: ds.N, TabNames: ds.TabNames, SeqLen: ds.SeqLen, SeqChannels: ds.SeqChannels,
-		Y: ds.Y, Classes: len(ds.ClassNames), ClassNames: ds.ClassNames}
-	if td := ds.TabDim(); td > 0 {
-		all.Tab = fitScaler(scale, ds.Tab, f.Train, 1, td).apply(ds.Tab, 1, td)
+// newModel builds ms; a model with its own `features:` is wrapped to see only those.
+func (w *Worker) newModel(ms config.Model, env model.Env, ds *data.Dataset) (model.Model, error) {
+	m, err := w.Registry.New(modelSpec(ms), env)
+	if err != nil {
+		return nil, err
 	}
-	if ch := len(ds.SeqChannels); ch > 0 && ds.SeqLen > 0 {
-		all.Seq = fitScaler(scale, ds.Seq, f.Train, ds.SeqLen, ch).apply(ds.Seq, ds.SeqLen, ch)
+	if fs := ms.Features(); len(fs) > 0 {
+		sel, err := selectFeatures(ds, fs)
+		if err != nil {
+			return nil, fmt.Errorf("model %q: %w", ms.Name, err)
+		}
+		return &projected{Model: m, sel: sel}, nil
+	}
+	return m, nil
+}
+
+// env returns the Env of a model of trial s; its Build builds the experiment's models by name.
+func (w *Worker) env(s *TrialSpec, name string, seed uint64, backend any, ds *data.Dataset) model.Env {
+	env := model.Env{Seed: seed, Threads: max(1, s.Threads), Backend: backend, Log: w.log().With("trial", s.ID, "model", name)}
+	if w.Progress != nil {
+		id := s.ID
+		env.Progress = func(done, total int, unit string) { w.Progress(id, name, done, total, unit) }
+	}
+	env.Build = func(member string, seed uint64) (model.Model, error) {
+		for _, m := range s.Config.Models {
+			if m.Name == member {
+				return w.newModel(m, w.env(s, member, seed, backend, ds), ds)
+			}
+		}
+		return nil, fmt.Errorf("build %q: no such model in the experiment", member)
+	}
+	return env
+}
+
+// modelSpec copies a config entry into a model spec (the parameters map is the model's own).
+func modelSpec(ms config.Model) model.Spec {
+	params := make(map[string]any, len(ms.Params))
+	for k, v := range ms.Params {
+		if k != config.FeaturesKey {
+			params[k] = v
+		}
+	}
+	return model.Spec{Name: ms.Name, Type: ms.Type, Params: params}
+}
+
+// foldData scales the dataset with a scaler fitted on the fold's training rows and slices it
+// into training, validation (nil when empty) and test sets.
+func foldData(ds *data.Dataset, f eval.Fold, scale string) (train, val, test *model.Data, err error) {
+	sc, err := data.Fit(ds, f.Train, data.ScaleOptions{Method: scale})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	all := &model.Data{N: ds.N, TabNames: ds.TabNames, SeqLen: ds.SeqLen, SeqChannels: ds.SeqChannels,
+		Tab: slices.Clone(ds.Tab), Seq: slices.Clone(ds.Seq), Y: ds.Y, Classes: len(ds.ClassNames), ClassNames: ds.ClassNames}
+	if err := sc.Apply(all.TabNames, all.Tab, all.SeqChannels, all.Seq); err != nil {
+		return nil, nil, nil, err
 	}
 	train, test = all.Slice(f.Train), all.Slice(f.Test)
 	if len(f.Val) > 0 {
 		val = all.Slice(f.Val)
 	}
-	return train, val, test
-}
-
-// rowKeys hashes each row's features, for counting test rows that duplicate training rows.
-func rowKeys(ds *Dataset) []uint64 {
-	keys := make([]uint64, ds.N)
-	td, sd := ds.TabDim(), ds.SeqDim()
-	var buf [4]byte
-	for i := range keys {
-		h := fnv.New64a()
-		for _, v := range ds.Tab[i*td : (i+1)*td] {
-			b := math.Float32bits(v)
-			buf[0], buf[1], buf[2], buf[3] = byte(b), byte(b>>8), byte(b>>16), byte(b>>24)
-			h.Write(buf[:])
-		}
-		for _, v := range ds.Seq[i*sd : (i+1)*sd] {
-			b := math.Float32bits(v)
-			buf[0], buf[1], buf[2], buf[3] = byte(b), byte(b>>8), byte(b>>16), byte(b>>24)
-			h.Write(buf[:])
-		}
-		keys[i] = h.Sum64()
-	}
-	return keys
+	return train, val, test, nil
 }
 
 func accuracy(y []int32, proba []float32, k int) float64 {
@@ -308,7 +323,7 @@ func accuracy(y []int32, proba []float32, k int) float64 {
 	return float64(n) / float64(len(y))
 }
 
-func datasetInfo(s *TrialSpec, ds *Dataset) report.Dataset {
+func datasetInfo(s *TrialSpec, ds *data.Dataset) report.Dataset {
 	c := s.Config
 	d := report.Dataset{Path: s.Dataset.Path, Hash: s.Dataset.Hash, Source: ds.Meta.Source, Rows: ds.N,
 		Label: c.Data.Label, Features: c.Data.Features, TabFeatures: ds.TabDim(), SeqLen: ds.SeqLen,
