@@ -68,8 +68,9 @@ func (g *flowGen) reset() {
 		s.last = -1
 	}
 	g.segs = g.segs[:0]
-	g.arena = g.arena[:0]
-	g.pkts = g.pkts[:0]
+	// The frames of a flow outlive the generator (they wait in the merge heap), so arena and
+	// packet slices are new for every flow; finish sizes them.
+	g.arena, g.pkts = nil, nil
 }
 
 func sideIdx(server bool) int {
@@ -225,6 +226,12 @@ func (g *flowGen) finish(start int64) []packet {
 	}
 	g.segs = out
 	// Build frames.
+	size := 0
+	for i := range out {
+		size += ethLen + ipv4Len + tcpLen + len(out[i].opts) + out[i].n
+	}
+	g.arena = make([]byte, 0, size)
+	g.pkts = make([]packet, 0, len(out))
 	offs := make([]int, 0, len(out)+1)
 	for i := range out {
 		sg := &out[i]

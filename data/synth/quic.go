@@ -405,6 +405,12 @@ func (l *Lab) quicApplication(g *flowGen, s *Service, t int64, scid, ccid []byte
 // finishUDP builds the frames of a UDP flow from its planned datagrams.
 func (g *flowGen) finishUDP(start int64) []packet {
 	slicesSortSegs(g.segs)
+	size := 0
+	for i := range g.segs {
+		size += ethLen + ipv4Len + udpLen + g.segs[i].n
+	}
+	g.arena = make([]byte, 0, size)
+	g.pkts = make([]packet, 0, len(g.segs))
 	offs := make([]int, 0, len(g.segs)+1)
 	for i := range g.segs {
 		sg := &g.segs[i]
