@@ -1,10 +1,14 @@
 package flow
 
-// TLSResult is what a handshake tracker found in a flow.
-type TLSResult struct {
-	SNI, ALPN, TLSVersion, JA3, JA3Full, JA3S, JA3SFull, JA4, JA4R, JA4S string
-	QUIC                                                                 bool
-}
+import "github.com/etchlab/etch/data/tlsfp"
 
-// defaultTracker is the handshake tracker Config.Defaults installs.
-func defaultTracker(udp bool) HandshakeTracker { return nil }
+// TLSResult is what a handshake tracker found in a flow (tlsfp's result type).
+type TLSResult = tlsfp.Result
+
+// defaultTracker is the handshake tracker Config.Defaults installs: tlsfp's.
+func defaultTracker(udp bool) HandshakeTracker {
+	if udp {
+		return tlsfp.NewTracker(tlsfp.UDP)
+	}
+	return tlsfp.NewTracker(tlsfp.TCP)
+}
