@@ -259,9 +259,16 @@ func ParseServerHello(b []byte) (*ServerHello, error) {
 	sh := &ServerHello{}
 	sh.Version = r.u16()
 	r.bytes(32)
-	r.bytes(int(r.u8()))
+	// TLS 1.3 drafts before -22 put the draft version (or, in the earliest drafts, 0x0304)
+	// in legacy_version and dropped legacy_session_id_echo and legacy_compression_method.
+	draft := sh.Version>>8 == 0x7f && sh.Version&0xff < 22 || sh.Version == 0x0304
+	if !draft {
+		r.bytes(int(r.u8()))
+	}
 	sh.CipherSuite = r.u16()
-	sh.CompressionMethod = r.u8()
+	if !draft {
+		sh.CompressionMethod = r.u8()
+	}
 	if r.err != nil {
 		return nil, r.err
 	}

@@ -46,6 +46,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the etch version", runVersion},
+		{"extract", "packet captures → flows file (.parquet/.jsonl/.csv)", runExtract},
+		{"fingerprint", "print TLS/QUIC fingerprints (SNI, JA3, JA4, ...) per flow of captures", runFingerprint},
 	}
 }
 
