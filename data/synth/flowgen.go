@@ -259,3 +259,7 @@ func slicesSortSegs(segs []seg) {
 		return 0
 	})
 }
+
+// maxPauseUS caps think times and pauses between exchanges (40 s), below the flow extractor's
+// default idle timeout (60 s), so that one connection is one flow.
+const maxPauseUS = 40_000_000

@@ -381,7 +381,7 @@ func (l *Lab) quicApplication(g *flowGen, s *Service, t int64, scid, ccid []byte
 		n = max(2, n)
 	}
 	size := func(d LogNormal) int { return max(1, min(int(d.draw(g.r)), 4<<20)) }
-	ms := func(d LogNormal) int64 { return max(1, int64(d.draw(g.r)*1000)) }
+	ms := func(d LogNormal) int64 { return max(1, min(int64(d.draw(g.r)*1000), maxPauseUS)) }
 	for i := 0; i < n; i++ {
 		switch s.Kind {
 		case RequestResponse, Bulk:

@@ -241,15 +241,18 @@ type flowSpec struct {
 	seed    uint64
 }
 
-const numClients = 250
+const (
+	numClients     = 250
+	ephemeralPorts = 28232 // 32768..60999, Linux's default range
+)
 
 func (l *Lab) specs(yield func(flowSpec) bool) {
 	r := rand.New(rand.NewPCG(l.cfg.Seed, 0xf10e5))
 	t := l.cfg.Start.UnixMicro()
-	var ports [numClients]uint16
-	for i := range ports {
-		ports[i] = uint16(32768 + r.IntN(20000))
-	}
+	// Client ports come from one counter over the ephemeral range, so that no two flows open
+	// at the same time share a port (the range wraps after ephemeralPorts flows, far longer
+	// than any flow lasts at realistic rates): (client port, server port) identifies a flow.
+	port := r.IntN(ephemeralPorts)
 	for i := 0; i < l.cfg.Flows; i++ {
 		t += 1 + int64(r.ExpFloat64()*1e6/l.cfg.Rate)
 		u := r.Float64()
@@ -260,10 +263,7 @@ func (l *Lab) specs(yield func(flowSpec) bool) {
 		v := r.IntN(len(vs))
 		resumed := vs[v].resumed != nil && r.Float64() < s.Resume
 		c := r.IntN(numClients)
-		ports[c]++
-		if ports[c] < 32768 {
-			ports[c] = 32768
-		}
+		port = (port + 1) % ephemeralPorts
 		base := l.srvIP[svc].As4()
 		hostN := 8
 		if s.Group != "" {
@@ -273,7 +273,7 @@ func (l *Lab) specs(yield func(flowSpec) bool) {
 		sp := flowSpec{
 			index: i, svc: svc, variant: v, resumed: resumed, startUS: t,
 			client: [4]byte{10, byte(1 + c/200), byte(c % 200), byte(10 + c%7)},
-			cport:  ports[c], server: base, seed: r.Uint64(),
+			cport:  uint16(32768 + port), server: base, seed: r.Uint64(),
 		}
 		if !yield(sp) {
 			return
@@ -387,7 +387,7 @@ func (l *Lab) application(g *flowGen, s *Service, t int64, lastServer bool, over
 	}
 	n = min(n, 400)
 	size := func(d LogNormal) int { return max(1, min(int(d.draw(g.r)), 4<<20)) }
-	ms := func(d LogNormal) int64 { return max(1, int64(d.draw(g.r)*1000)) }
+	ms := func(d LogNormal) int64 { return max(1, min(int64(d.draw(g.r)*1000), maxPauseUS)) }
 	for i := 0; i < n; i++ {
 		switch s.Kind {
 		case RequestResponse, Bulk:

@@ -242,12 +242,12 @@ func shapeHash(t *testing.T, cfg Config) string {
 	err := Generate(context.Background(), cfg, func(ts time.Time, frame []byte) error {
 		binary.LittleEndian.PutUint64(b[:], uint64(ts.UnixMicro()))
 		h.Write(b[:])
-		hdr := ethLen + ipv4Len + 8
 		if frame[ethLen+9] == 6 {
-			hdr = ethLen + ipv4Len + int(frame[ethLen+ipv4Len+12]>>4)*4
-			h.Write(frame[:ethLen+ipv4Len+16]) // without the TCP checksum
+			hdr := ethLen + ipv4Len + int(frame[ethLen+ipv4Len+12]>>4)*4
+			h.Write(frame[:ethLen+ipv4Len+16]) // the TCP checksum covers payload bytes: left out
+			h.Write(frame[ethLen+ipv4Len+20 : hdr])
 		} else {
-			h.Write(frame[:hdr-2])
+			h.Write(frame[:ethLen+ipv4Len+6])
 		}
 		binary.LittleEndian.PutUint64(b[:], uint64(len(frame)))
 		h.Write(b[:])
