@@ -63,6 +63,16 @@ type recordEncoder interface {
 	close() error
 }
 
+// SetMeta replaces the footer metadata (Parquet only; written by Close). Use it for values known
+// only at the end, such as the hashes of the inputs.
+func (w *Writer) SetMeta(meta Meta) {
+	if p, ok := w.enc.(*parquetEncoder); ok {
+		for k, v := range meta.KeyValues() {
+			p.w.SetKeyValueMetadata(k, v)
+		}
+	}
+}
+
 // Create opens a writer for path in the format its extension names, with footer metadata meta
 // (Parquet only; JSONL and CSV carry no footer).
 func Create(path string, meta Meta) (*Writer, error) {
@@ -118,6 +128,10 @@ func (w *Writer) Close() error {
 	}
 	if err == nil {
 		err = w.tmp.Sync()
+	}
+	if err == nil {
+		// CreateTemp makes the file 0600; a dataset is an ordinary file.
+		err = w.tmp.Chmod(0o644)
 	}
 	if cerr := w.tmp.Close(); err == nil {
 		err = cerr

@@ -46,6 +46,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the etch version", runVersion},
+		{"extract", "packet captures → flows file (.parquet/.jsonl/.csv)", runExtract},
+		{"fingerprint", "print TLS/QUIC fingerprints (SNI, JA3, JA4, ...) per flow of captures", runFingerprint},
 		{"run", "run an experiment (YAML): trials, cache, report in reports/<name>/<run-id>/", runRun},
 		{"validate", "check experiment files without running them", runValidate},
 		{"report", "re-render a run directory's report from its results.json", runReport},

@@ -1,0 +1,21 @@
+// Package flow turns packet captures into flow records: it reads pcap and pcapng files (also
+// gzip-compressed), decodes link, network and transport headers, groups packets into
+// bidirectional flows, computes each flow's counters, statistics and first-N sequences, runs a
+// TLS/QUIC handshake tracker (package data/tlsfp) over each flow's first payload packets, applies
+// labels and the privacy options, and emits one data.Record per flow.
+//
+// The pieces:
+//   - Reader reads capture files. pcapng goes through gopacket's pcapgo.NgReader. Classic pcap
+//     is read by a small hand-written reader: pcapgo's reader copies every record and cannot
+//     tell the byte offset of a bad record, and it does not recognise the "modified pcap"
+//     layout (24-byte record headers behind the standard magic) that Wireshark detects and
+//     some public captures use.
+//   - Decoder decodes one frame into a Packet with gopacket's DecodingLayerParser (Ethernet,
+//     802.1Q, Linux SLL/SLL2, loopback/null, raw IP; IPv4, IPv6, TCP, UDP).
+//   - Table is the bidirectional flow table (idle and active timeouts, FIN/RST, bounded memory).
+//   - Extract and ExtractToFile run the whole pipeline; Options carries the command-line flags
+//     that etch extract, etch classify and etch data synth share.
+//
+// No payload byte is stored: the handshake tracker sees the first payload packets of a flow and
+// only its result (SNI, ALPN, fingerprints) is kept.
+package flow

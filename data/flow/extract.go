@@ -1,0 +1,219 @@
+package flow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/etchlab/etch/data"
+)
+
+// Summary tells what an extraction read.
+type Summary struct {
+	// Inputs names each input (base name) and its SHA-256 (of the file as stored, compressed or not).
+	Inputs []data.Input
+	// Packets read from the captures; Decoded TCP/UDP packets among them; Flows emitted.
+	Packets, Decoded, Flows int64
+	// Truncated lists the inputs that ended inside a record (their flows up to there are kept).
+	Truncated []string
+}
+
+// Extract reads the capture files in order and emits a record per flow. Flows do not span
+// inputs: the table is flushed at the end of each. The emitted record is reused after emit
+// returns. A truncated input is warned about (file and offset) and its flows are kept; a damaged
+// one fails with an error naming file and offset. Inputs are hashed (SHA-256) in a parallel
+// goroutine each.
+func Extract(ctx context.Context, inputs []string, cfg Config, emit func(*data.Record) error) (Summary, error) {
+	cfg = cfg.Defaults()
+	var sum Summary
+	hashes := make([]chan hashResult, len(inputs))
+	for i, in := range inputs {
+		hashes[i] = make(chan hashResult, 1)
+		go func(path string, out chan<- hashResult) {
+			h, err := hashFile(path)
+			out <- hashResult{h, err}
+		}(in, hashes[i])
+	}
+	table := NewTable(cfg, func(r *data.Record) error {
+		sum.Flows++
+		return emit(r)
+	})
+	dec := NewDecoder()
+	var err error
+	for _, in := range inputs {
+		if err = extractOne(ctx, in, table, dec, &sum, cfg); err != nil {
+			break
+		}
+	}
+	for i, in := range inputs {
+		hr := <-hashes[i]
+		if err == nil && hr.err != nil {
+			err = fmt.Errorf("hash %s: %w", in, hr.err)
+		}
+		sum.Inputs = append(sum.Inputs, data.Input{Name: filepath.Base(in), SHA256: hr.sum})
+	}
+	return sum, err
+}
+
+type hashResult struct {
+	sum string
+	err error
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func extractOne(ctx context.Context, path string, table *Table, dec *Decoder, sum *Summary, cfg Config) error {
+	r, f, err := Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	defer r.Close()
+	table.SetCapture(filepath.Base(path))
+	var p Packet
+	for n := 0; ; n++ {
+		if n&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		frame, ts, link, err := r.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if errors.Is(err, ErrTruncated) {
+				var ce *CaptureError
+				off := r.Offset()
+				if errors.As(err, &ce) {
+					off = ce.Offset
+				}
+				cfg.Log.Warn("capture truncated; keeping the flows read so far", "file", path, "offset", off, "packets", r.Packets())
+				sum.Truncated = append(sum.Truncated, path)
+				break
+			}
+			return err
+		}
+		sum.Packets++
+		if !dec.Decode(link, frame, &p) {
+			continue
+		}
+		sum.Decoded++
+		if err := table.AddUS(ts, &p); err != nil {
+			return err
+		}
+	}
+	return table.Flush()
+}
+
+// Meta returns the footer metadata of an extraction with c from inputs.
+func (c Config) Meta(inputs []data.Input) data.Meta {
+	c = c.Defaults()
+	return data.Meta{
+		Version:       c.Version,
+		Source:        "extract",
+		SeqLen:        c.SeqLen,
+		IdleTimeout:   c.IdleTimeout.String(),
+		ActiveTimeout: c.ActiveTimeout.String(),
+		Privacy:       c.Privacy.Mode(),
+		Inputs:        inputs,
+		Params: map[string]string{
+			"stats_cap":    strconv.Itoa(c.StatsCap),
+			"close_linger": c.CloseLinger.String(),
+			"max_flows":    strconv.Itoa(c.MaxFlows),
+			"tls_packets":  strconv.Itoa(c.TLSPackets),
+			"label_from":   c.Labeler.from(),
+			"label_rules":  strconv.Itoa(c.Labeler.count()),
+		},
+	}
+}
+
+// batchSize is how many records ExtractToFile hands the writer at once.
+const batchSize = 1024
+
+// ExtractToFile extracts inputs into out (.parquet, .jsonl or .csv by extension), written
+// atomically (temporary file, renamed on success), with the footer metadata of Config.Meta.
+func ExtractToFile(ctx context.Context, inputs []string, out string, cfg Config) (Summary, error) {
+	cfg = cfg.Defaults()
+	w, err := data.Create(out, cfg.Meta(nil))
+	if err != nil {
+		return Summary{}, err
+	}
+	b := NewBatcher(batchSize, cfg.SeqLen, w.Write)
+	sum, err := Extract(ctx, inputs, cfg, b.Add)
+	if err == nil {
+		err = b.Flush()
+	}
+	if err != nil {
+		w.Abort()
+		return sum, err
+	}
+	w.SetMeta(cfg.Meta(sum.Inputs))
+	return sum, w.Close()
+}
+
+// Batcher copies emitted records into a batch (sequence slices included) and hands full batches
+// to write. Use its Add as a Table's emit function.
+type Batcher struct {
+	recs  []data.Record
+	n     int
+	write func([]data.Record) error
+}
+
+// NewBatcher returns a batcher of size records with sequences of length seqLen.
+func NewBatcher(size, seqLen int, write func([]data.Record) error) *Batcher {
+	b := &Batcher{recs: make([]data.Record, size), write: write}
+	slab := make([]int32, 4*size*seqLen)
+	for i := range b.recs {
+		s := slab[4*i*seqLen:]
+		b.recs[i].SeqSize = s[:seqLen:seqLen]
+		b.recs[i].SeqPayload = s[seqLen : 2*seqLen : 2*seqLen]
+		b.recs[i].SeqIATUS = s[2*seqLen : 3*seqLen : 3*seqLen]
+		b.recs[i].SeqDir = s[3*seqLen : 4*seqLen : 4*seqLen]
+	}
+	return b
+}
+
+// Add copies r into the batch, writing the batch when it is full.
+func (b *Batcher) Add(r *data.Record) error {
+	d := &b.recs[b.n]
+	ss, sp, si, sd := d.SeqSize[:0], d.SeqPayload[:0], d.SeqIATUS[:0], d.SeqDir[:0]
+	*d = *r
+	d.SeqSize = append(ss, r.SeqSize...)
+	d.SeqPayload = append(sp, r.SeqPayload...)
+	d.SeqIATUS = append(si, r.SeqIATUS...)
+	d.SeqDir = append(sd, r.SeqDir...)
+	d.Extra = nil
+	b.n++
+	if b.n == len(b.recs) {
+		return b.Flush()
+	}
+	return nil
+}
+
+// Flush writes the records batched so far.
+func (b *Batcher) Flush() error {
+	if b.n == 0 {
+		return nil
+	}
+	err := b.write(b.recs[:b.n])
+	b.n = 0
+	return err
+}

@@ -1,0 +1,177 @@
+package flow
+
+import (
+	"math"
+	"slices"
+
+	"github.com/etchlab/etch/data"
+)
+
+// scratch holds the buffers fill sorts values in, reused across flows.
+type scratch struct {
+	size, pay, iat [3][]float64 // [0] fwd, [1] bwd, [2] all
+}
+
+// fill writes flow f into t.rec.
+func (t *Table) fill(f *flow, reason string) {
+	r := &t.rec
+	seqSize, seqPay, seqIAT, seqDir := r.SeqSize, r.SeqPayload, r.SeqIATUS, r.SeqDir
+	*r = data.Record{SeqSize: seqSize, SeqPayload: seqPay, SeqIATUS: seqIAT, SeqDir: seqDir}
+
+	r.Capture = t.cfg.Capture
+	r.StartUS, r.EndUS = f.startUS, f.lastUS
+	if f.key.proto == ProtoTCP {
+		r.Proto = "tcp"
+	} else {
+		r.Proto = "udp"
+	}
+	r.IPVersion = int32(f.ipv)
+	cli, srv := &f.key.a, &f.key.b
+	cport, sport := f.key.pa, f.key.pb
+	if !f.cliIsA {
+		cli, srv, cport, sport = srv, cli, sport, cport
+	}
+	r.SrcPort, r.DstPort = int32(cport), int32(sport)
+	r.EndReason = reason
+	if f.hasTLS {
+		x := &f.tls
+		r.SNI, r.ALPN, r.TLSVersion = x.SNI, x.ALPN, x.TLSVersion
+		r.JA3, r.JA3Full, r.JA3S, r.JA3SFull = x.JA3, x.JA3Full, x.JA3S, x.JA3SFull
+		r.JA4, r.JA4R, r.JA4S = x.JA4, x.JA4R, x.JA4S
+		r.QUIC = x.QUIC
+	}
+
+	r.PktsFwd, r.PktsBwd = f.pkts[0], f.pkts[1]
+	r.BytesFwd, r.BytesBwd = f.bytes[0], f.bytes[1]
+	r.PayloadBytesFwd, r.PayloadBytesBwd = f.pay[0], f.pay[1]
+	r.DurationS = float64(f.lastUS-f.startUS) / 1e6
+	if r.DurationS > 0 {
+		r.PktsPerS = float64(r.PktsFwd+r.PktsBwd) / r.DurationS
+		r.BytesPerS = float64(r.BytesFwd+r.BytesBwd) / r.DurationS
+	}
+	r.SYN, r.FIN, r.RST, r.PSH, r.ACK, r.URG = f.flags[0], f.flags[1], f.flags[2], f.flags[3], f.flags[4], f.flags[5]
+
+	t.stats(f, &r.Stats)
+	t.sequences(f, r)
+
+	t.cfg.Labeler.Label(r)
+	t.cfg.Privacy.apply(r, cli, srv, f.ipv)
+}
+
+// sequences writes the first-N sequences, zero-padded.
+func (t *Table) sequences(f *flow, r *data.Record) {
+	n := min(len(f.log), len(r.SeqSize))
+	prev := f.startUS
+	for i := 0; i < n; i++ {
+		p := &f.log[i]
+		dir := int32(1)
+		if !p.fwd {
+			dir = -1
+		}
+		r.SeqSize[i] = dir * p.size
+		r.SeqPayload[i] = p.payload
+		r.SeqDir[i] = dir
+		iat := p.ts - prev
+		if i == 0 || iat < 0 {
+			iat = 0
+		}
+		r.SeqIATUS[i] = int32(min(iat, math.MaxInt32))
+		if p.ts > prev {
+			prev = p.ts
+		}
+	}
+	clear(r.SeqSize[n:])
+	clear(r.SeqPayload[n:])
+	clear(r.SeqIATUS[n:])
+	clear(r.SeqDir[n:])
+}
+
+// stats computes the 48 statistics: counts, maxima, means and variances over every packet;
+// percentiles over the logged packets.
+func (t *Table) stats(f *flow, s *data.Stats) {
+	sc := &t.scratch
+	for d := range 3 {
+		sc.size[d], sc.pay[d], sc.iat[d] = sc.size[d][:0], sc.pay[d][:0], sc.iat[d][:0]
+	}
+	var last [3]int64
+	var seen [3]bool
+	for i := range f.log {
+		p := &f.log[i]
+		d := 0
+		if !p.fwd {
+			d = 1
+		}
+		for _, k := range [2]int{d, 2} {
+			sc.size[k] = append(sc.size[k], float64(p.size))
+			sc.pay[k] = append(sc.pay[k], float64(p.payload))
+			if seen[k] {
+				sc.iat[k] = append(sc.iat[k], float64(max(p.ts-last[k], 0)))
+			}
+			if !seen[k] || p.ts > last[k] {
+				last[k] = p.ts
+			}
+			seen[k] = true
+		}
+	}
+	var v [data.NumStats]float64
+	o := 0
+	for d := range 3 {
+		var n, sum, sq, psum, psq float64
+		var mx, pmx int32
+		if d < 2 {
+			n, sum, sq, psum, psq = float64(f.pkts[d]), f.sum[d], f.sumSq[d], f.psum[d], f.psumSq[d]
+			mx, pmx = f.maxSize[d], f.maxPay[d]
+		} else {
+			n = float64(f.pkts[0] + f.pkts[1])
+			sum, sq = f.sum[0]+f.sum[1], f.sumSq[0]+f.sumSq[1]
+			psum, psq = f.psum[0]+f.psum[1], f.psumSq[0]+f.psumSq[1]
+			mx, pmx = max(f.maxSize[0], f.maxSize[1]), max(f.maxPay[0], f.maxPay[1])
+		}
+		slices.Sort(sc.size[d])
+		slices.Sort(sc.pay[d])
+		slices.Sort(sc.iat[d])
+		// size: count p25 p50 p75 max mean var
+		v[o] = n
+		v[o+1], v[o+2], v[o+3] = quartiles(sc.size[d])
+		v[o+4] = float64(mx)
+		v[o+5], v[o+6] = meanVar(n, sum, sq)
+		// iat: p25 p50 p75
+		v[o+7], v[o+8], v[o+9] = quartiles(sc.iat[d])
+		// payload: p25 p50 p75 max mean var
+		v[o+10], v[o+11], v[o+12] = quartiles(sc.pay[d])
+		v[o+13] = float64(pmx)
+		v[o+14], v[o+15] = meanVar(n, psum, psq)
+		o += 16
+	}
+	s.SetVector(v[:])
+}
+
+func meanVar(n, sum, sq float64) (mean, variance float64) {
+	if n == 0 {
+		return 0, 0
+	}
+	mean = sum / n
+	variance = max(sq/n-mean*mean, 0)
+	return mean, variance
+}
+
+// quartiles returns the 25th, 50th and 75th percentiles of sorted x (linear interpolation
+// between closest ranks, numpy's default); zeros for an empty x.
+func quartiles(x []float64) (p25, p50, p75 float64) {
+	return percentile(x, 0.25), percentile(x, 0.5), percentile(x, 0.75)
+}
+
+func percentile(x []float64, q float64) float64 {
+	switch len(x) {
+	case 0:
+		return 0
+	case 1:
+		return x[0]
+	}
+	h := float64(len(x)-1) * q
+	lo := int(h)
+	if lo >= len(x)-1 {
+		return x[len(x)-1]
+	}
+	return x[lo] + (h-float64(lo))*(x[lo+1]-x[lo])
+}

@@ -1,0 +1,459 @@
+package flow
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/etchlab/etch/data"
+)
+
+// End reasons written to data.Record.EndReason.
+const (
+	EndFIN    = "fin"    // both sides sent FIN
+	EndRST    = "rst"    // a side sent RST
+	EndIdle   = "idle"   // no packet for Config.IdleTimeout
+	EndActive = "active" // the flow lasted Config.ActiveTimeout; later packets start a new flow
+	EndEOF    = "eof"    // the input ended (Flush)
+	EndEvict  = "evict"  // the table held Config.MaxFlows flows; the least recently active went
+)
+
+// HandshakeTracker follows one flow's TLS or QUIC handshake. The table feeds it the flow's
+// payload packets in arrival order until Done or Config.TLSPackets payload packets were seen.
+// tlsfp.Tracker implements it.
+type HandshakeTracker interface {
+	Packet(fromClient bool, seq uint32, payload []byte)
+	Done() bool
+	Result() TLSResult
+}
+
+// Config configures a Table (and Extract). The zero value is usable: Defaults fills it in.
+type Config struct {
+	// SeqLen is N of the first-N sequences (default 100).
+	SeqLen int
+	// IdleTimeout ends a flow after this long without a packet (default 60 s); ActiveTimeout
+	// ends a flow this long after its first packet (default 30 min).
+	IdleTimeout, ActiveTimeout time.Duration
+	// CloseLinger is how long a flow ended by FIN/RST waits before it is emitted: the old
+	// connection's last packets (the final ACK, retransmissions) arriving within it still count
+	// in it instead of starting a flow of their own; a new SYN on the same 5-tuple emits it at
+	// once and starts a new flow (default 5 s).
+	CloseLinger time.Duration
+	// StatsCap bounds per-flow state: packet sizes, payloads and times are kept for the first
+	// StatsCap packets (default 1000, at least SeqLen). Percentiles are computed over them;
+	// counts, bytes, maxima, means and variances cover every packet.
+	StatsCap int
+	// MaxFlows bounds the table (default 1<<20); beyond it the least recently active flow ends
+	// with EndEvict.
+	MaxFlows int
+	// TLSPackets is how many payload packets of a flow the handshake tracker sees at most
+	// (default 32).
+	TLSPackets int
+	// NewTracker returns a handshake tracker for a new TCP (udp false) or UDP flow, or nil to
+	// skip the flow. Default: tlsfp.NewTracker. Set NoTLS to disable tracking.
+	NewTracker func(udp bool) HandshakeTracker
+	NoTLS      bool
+	// Labeler sets Label, Service and Category (default: label = SNI, service and category
+	// "unknown"). Privacy rewrites addresses and SNI after labelling.
+	Labeler *Labeler
+	Privacy *Privacy
+	// Capture is written to every record's Capture column (Extract sets the input's base name).
+	Capture string
+	// Version is the extractor's (etch's) version, recorded in the footer.
+	Version string
+	// Log receives warnings (default slog.Default()).
+	Log *slog.Logger
+}
+
+// Defaults returns c with every zero field set to its default.
+func (c Config) Defaults() Config {
+	if c.SeqLen <= 0 {
+		c.SeqLen = 100
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	if c.ActiveTimeout <= 0 {
+		c.ActiveTimeout = 30 * time.Minute
+	}
+	if c.CloseLinger <= 0 {
+		c.CloseLinger = 5 * time.Second
+	}
+	if c.StatsCap <= 0 {
+		c.StatsCap = 1000
+	}
+	c.StatsCap = max(c.StatsCap, c.SeqLen)
+	if c.MaxFlows <= 0 {
+		c.MaxFlows = 1 << 20
+	}
+	if c.TLSPackets <= 0 {
+		c.TLSPackets = 32
+	}
+	if c.NewTracker == nil {
+		c.NewTracker = defaultTracker
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// flowKey is a canonical 5-tuple: side a is the smaller (address, port).
+type flowKey struct {
+	a, b   [16]byte
+	pa, pb uint16
+	proto  uint8
+}
+
+// pktRec is what a flow keeps of each of its first StatsCap packets.
+type pktRec struct {
+	ts      int64
+	size    int32
+	payload int32
+	fwd     bool
+}
+
+type flow struct {
+	key     flowKey
+	cliIsA  bool
+	ipv     uint8
+	closing bool   // ended by FIN/RST, waiting CloseLinger in the closed list
+	reason  string // why a closing flow ended
+	closeUS int64
+	finCli  bool
+	finSrv  bool
+	startUS int64
+	lastUS  int64
+
+	pkts, bytes, pay [2]int64   // [0] fwd, [1] bwd
+	sum, sumSq       [2]float64 // sizes
+	psum, psumSq     [2]float64 // payloads
+	maxSize, maxPay  [2]int32
+	flags            [6]int32 // SYN FIN RST PSH ACK URG
+	log              []pktRec
+
+	tracker HandshakeTracker
+	tlsSeen int
+	tlsDone bool
+	tls     TLSResult
+	hasTLS  bool
+	prev    *flow
+	next    *flow
+}
+
+// list is an intrusive doubly linked list of flows, oldest first.
+type list struct{ head, tail *flow }
+
+func (l *list) pushBack(f *flow) {
+	f.prev, f.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = f
+	} else {
+		l.head = f
+	}
+	l.tail = f
+}
+
+func (l *list) remove(f *flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		l.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else {
+		l.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
+}
+
+// Table is a bidirectional flow table. Packets go in with Add or AddUS, in capture order; each
+// finished flow comes out through the emit function given to NewTable, as a *data.Record that
+// the table reuses after emit returns (copy what you keep, including the sequence slices).
+// A Table is not safe for concurrent use.
+type Table struct {
+	cfg                        Config
+	emit                       func(*data.Record) error
+	flows                      map[flowKey]*flow
+	active                     list // open flows by last activity
+	closed                     list // tombstones by close time
+	nowUS                      int64
+	idleUS, activeUS, lingerUS int64
+
+	free    []*flow
+	rec     data.Record
+	scratch scratch
+	err     error
+
+	// Packets counts the packets added, Skipped those that were not TCP/UDP, Flows the flows
+	// started.
+	Packets, Skipped, Flows int64
+}
+
+// ErrEmit wraps the first error returned by the emit function; the table emits nothing after it.
+var ErrEmit = errors.New("emit flow")
+
+// NewTable returns a table that calls emit for every finished flow.
+func NewTable(cfg Config, emit func(*data.Record) error) *Table {
+	cfg = cfg.Defaults()
+	t := &Table{cfg: cfg, emit: emit, flows: make(map[flowKey]*flow, 1024),
+		idleUS: cfg.IdleTimeout.Microseconds(), activeUS: cfg.ActiveTimeout.Microseconds(),
+		lingerUS: cfg.CloseLinger.Microseconds()}
+	n := cfg.SeqLen
+	t.rec.SeqSize = make([]int32, n)
+	t.rec.SeqPayload = make([]int32, n)
+	t.rec.SeqIATUS = make([]int32, n)
+	t.rec.SeqDir = make([]int32, n)
+	return t
+}
+
+// Config returns the table's configuration with defaults filled in.
+func (t *Table) Config() Config { return t.cfg }
+
+// SetCapture sets the Capture column of the records emitted from now on.
+func (t *Table) SetCapture(name string) { t.cfg.Capture = name }
+
+// Len returns the number of open flows.
+func (t *Table) Len() int { return len(t.flows) }
+
+// Add adds a packet captured at ts.
+func (t *Table) Add(ts time.Time, p *Packet) error { return t.AddUS(ts.UnixMicro(), p) }
+
+// AddUS adds a packet captured at tsUS microseconds since the Unix epoch. It returns an error
+// (wrapping ErrEmit) only when emit failed.
+func (t *Table) AddUS(tsUS int64, p *Packet) error {
+	if t.err != nil {
+		return t.err
+	}
+	if p.Proto != ProtoTCP && p.Proto != ProtoUDP {
+		t.Skipped++
+		return nil
+	}
+	t.Packets++
+	if tsUS > t.nowUS {
+		t.nowUS = tsUS
+		t.expire()
+	}
+	var k flowKey
+	var srcIsA bool
+	if c := cmpEndpoint(&p.Src, p.SrcPort, &p.Dst, p.DstPort); c <= 0 {
+		k = flowKey{a: p.Src, b: p.Dst, pa: p.SrcPort, pb: p.DstPort, proto: p.Proto}
+		srcIsA = true
+	} else {
+		k = flowKey{a: p.Dst, b: p.Src, pa: p.DstPort, pb: p.SrcPort, proto: p.Proto}
+	}
+	syn := p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) == FlagSYN
+	f := t.flows[k]
+	if f != nil && f.closing && syn {
+		t.finish(f, f.reason) // a new connection on the same 5-tuple
+		f = nil
+	}
+	if f != nil && !f.closing && tsUS-f.startUS >= t.activeUS {
+		cliIsA := f.cliIsA
+		t.finish(f, EndActive)
+		f = t.newFlow(k, p, tsUS)
+		f.cliIsA = cliIsA
+	} else if f == nil {
+		f = t.newFlow(k, p, tsUS)
+		switch {
+		case syn:
+			f.cliIsA = srcIsA
+		case p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) == FlagSYN|FlagACK:
+			f.cliIsA = !srcIsA // we missed the SYN: the receiver of the SYN-ACK is the client
+		default:
+			f.cliIsA = srcIsA
+		}
+	} else if !f.closing {
+		t.active.remove(f)
+		t.active.pushBack(f)
+	}
+	t.update(f, tsUS, p, srcIsA == f.cliIsA)
+	if t.err != nil {
+		return t.err
+	}
+	return nil
+}
+
+func cmpEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) int {
+	for i := 0; i < 16; i++ {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case pa < pb:
+		return -1
+	case pa > pb:
+		return 1
+	}
+	return 0
+}
+
+func (t *Table) newFlow(k flowKey, p *Packet, tsUS int64) *flow {
+	if len(t.flows) >= t.cfg.MaxFlows {
+		if t.active.head != nil {
+			t.finish(t.active.head, EndEvict)
+		}
+	}
+	var f *flow
+	if n := len(t.free); n > 0 {
+		f = t.free[n-1]
+		t.free = t.free[:n-1]
+		log := f.log[:0]
+		*f = flow{log: log}
+	} else {
+		f = &flow{}
+	}
+	f.key = k
+	f.ipv = p.IPVersion
+	f.startUS, f.lastUS = tsUS, tsUS
+	t.flows[k] = f
+	t.active.pushBack(f)
+	t.Flows++
+	return f
+}
+
+func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
+	d := 0
+	if !fwd {
+		d = 1
+	}
+	if tsUS > f.lastUS {
+		f.lastUS = tsUS
+	}
+	size, pay := int32(min(p.IPLen, math.MaxInt32)), int32(min(p.PayloadLen, math.MaxInt32))
+	f.pkts[d]++
+	f.bytes[d] += int64(size)
+	f.pay[d] += int64(pay)
+	fs, fp := float64(size), float64(pay)
+	f.sum[d] += fs
+	f.sumSq[d] += fs * fs
+	f.psum[d] += fp
+	f.psumSq[d] += fp * fp
+	f.maxSize[d] = max(f.maxSize[d], size)
+	f.maxPay[d] = max(f.maxPay[d], pay)
+	if len(f.log) < t.cfg.StatsCap {
+		f.log = append(f.log, pktRec{ts: tsUS, size: size, payload: pay, fwd: fwd})
+	}
+	if p.Proto == ProtoTCP && p.Flags != 0 {
+		fl := p.Flags
+		if fl&FlagSYN != 0 {
+			f.flags[0]++
+		}
+		if fl&FlagFIN != 0 {
+			f.flags[1]++
+			if fwd {
+				f.finCli = true
+			} else {
+				f.finSrv = true
+			}
+		}
+		if fl&FlagRST != 0 {
+			f.flags[2]++
+		}
+		if fl&FlagPSH != 0 {
+			f.flags[3]++
+		}
+		if fl&FlagACK != 0 {
+			f.flags[4]++
+		}
+		if fl&FlagURG != 0 {
+			f.flags[5]++
+		}
+	}
+	if len(p.Payload) > 0 && !f.tlsDone && !t.cfg.NoTLS {
+		t.track(f, p, fwd)
+	}
+	if p.Proto == ProtoTCP && !f.closing {
+		switch {
+		case p.Flags&FlagRST != 0:
+			t.close(f, EndRST)
+		case f.finCli && f.finSrv:
+			t.close(f, EndFIN)
+		}
+	}
+}
+
+func (t *Table) track(f *flow, p *Packet, fwd bool) {
+	if f.tracker == nil {
+		f.tracker = t.cfg.NewTracker(p.Proto == ProtoUDP)
+		if f.tracker == nil {
+			f.tlsDone = true
+			return
+		}
+	}
+	f.tracker.Packet(fwd, p.Seq, p.Payload)
+	f.tlsSeen++
+	if f.tracker.Done() || f.tlsSeen >= t.cfg.TLSPackets {
+		t.takeTLS(f)
+	}
+}
+
+func (t *Table) takeTLS(f *flow) {
+	f.tls = f.tracker.Result()
+	f.hasTLS = true
+	f.tracker = nil
+	f.tlsDone = true
+}
+
+// close marks a flow ended by FIN or RST. It is emitted CloseLinger later (or when a new SYN
+// reuses its 5-tuple), so that the connection's last packets (the final ACK, retransmissions)
+// still count in it rather than start a flow of their own.
+func (t *Table) close(f *flow, reason string) {
+	if t.lingerUS <= 0 {
+		t.finish(f, reason)
+		return
+	}
+	t.active.remove(f)
+	f.closing, f.reason, f.closeUS = true, reason, t.nowUS
+	t.closed.pushBack(f)
+}
+
+// expire ends idle flows and emits closed flows whose linger is over.
+func (t *Table) expire() {
+	for f := t.active.head; f != nil && t.nowUS-f.lastUS > t.idleUS; f = t.active.head {
+		t.finish(f, EndIdle)
+	}
+	for f := t.closed.head; f != nil && t.nowUS-f.closeUS > t.lingerUS; f = t.closed.head {
+		t.finish(f, f.reason)
+	}
+}
+
+// finish emits f and forgets it.
+func (t *Table) finish(f *flow, reason string) {
+	if f.closing {
+		t.closed.remove(f)
+	} else {
+		t.active.remove(f)
+	}
+	if f.tracker != nil {
+		t.takeTLS(f)
+	}
+	if t.err == nil {
+		t.fill(f, reason)
+		if err := t.emit(&t.rec); err != nil {
+			t.err = fmt.Errorf("%w: %w", ErrEmit, err)
+		}
+	}
+	delete(t.flows, f.key)
+	t.free = append(t.free, f)
+}
+
+// Flush ends every flow (open ones with EndEOF) and resets the clock, so that the next input
+// starts from an empty table.
+func (t *Table) Flush() error {
+	for f := t.closed.head; f != nil; f = t.closed.head {
+		t.finish(f, f.reason)
+	}
+	for f := t.active.head; f != nil; f = t.active.head {
+		t.finish(f, EndEOF)
+	}
+	t.nowUS = 0
+	return t.err
+}

@@ -1,0 +1,150 @@
+package synth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/etchlab/etch/data"
+	"github.com/etchlab/etch/data/flow"
+)
+
+func collect(t *testing.T, cfg Config) ([]data.Record, Summary) {
+	t.Helper()
+	var recs []data.Record
+	b := flow.NewBatcher(1, 100, func(r []data.Record) error {
+		c := r[0]
+		c.SeqSize = append([]int32(nil), c.SeqSize...)
+		c.SeqPayload = append([]int32(nil), c.SeqPayload...)
+		c.SeqIATUS = append([]int32(nil), c.SeqIATUS...)
+		c.SeqDir = append([]int32(nil), c.SeqDir...)
+		recs = append(recs, c)
+		return nil
+	})
+	sum, err := Records(context.Background(), cfg, flow.Config{}, b.Add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, sum
+}
+
+func TestRecordsThroughFlowTable(t *testing.T) {
+	cfg := Config{Classes: 32, Flows: 800, Seed: 21}
+	recs, sum := collect(t, cfg)
+	if sum.Flows != cfg.Flows || sum.Records != int64(cfg.Flows) || sum.Unlabeled != 0 {
+		t.Fatalf("summary %+v: want %d flows, one record each, all labelled", sum, cfg.Flows)
+	}
+	byName := map[string]Service{}
+	for _, s := range catalog {
+		byName[s.Name] = s
+	}
+	for i, r := range recs {
+		s, ok := byName[r.Label]
+		if !ok || r.Service != r.Label || r.Category != s.Category {
+			t.Fatalf("record %d: label %q service %q category %q", i, r.Label, r.Service, r.Category)
+		}
+		if r.JA4 == "" || (len(s.SNIs) > 0 && r.SNI == "") || r.TLSVersion == "" {
+			t.Errorf("record %d (%s): fingerprints missing: sni %q ja4 %q version %q", i, r.Label, r.SNI, r.JA4, r.TLSVersion)
+		}
+		if r.QUIC != s.QUIC {
+			t.Errorf("record %d (%s): quic %v", i, r.Label, r.QUIC)
+		}
+		if !s.QUIC && r.EndReason != flow.EndFIN && r.EndReason != flow.EndRST {
+			t.Errorf("record %d (%s): end reason %q", i, r.Label, r.EndReason)
+		}
+	}
+}
+
+// TestHardClassesShareProfiles checks that services of one CDN group with the same client family
+// are indistinguishable by fingerprint and close in size, while services of different families
+// differ in JA4.
+func TestHardClassesShareProfiles(t *testing.T) {
+	recs, _ := collect(t, Config{Classes: 32, Flows: 1500, Seed: 4})
+	type agg struct {
+		ja4, ja3s map[string]bool
+		bytes     float64
+		n         int
+	}
+	per := map[string]*agg{}
+	for _, r := range recs {
+		a := per[r.Label]
+		if a == nil {
+			a = &agg{ja4: map[string]bool{}, ja3s: map[string]bool{}}
+			per[r.Label] = a
+		}
+		a.ja4[r.JA4] = true
+		a.ja3s[r.JA3S] = true
+		a.bytes += math.Log(float64(r.BytesBwd))
+		a.n++
+	}
+	pairs := 0
+	for _, x := range catalog {
+		for _, y := range catalog {
+			if x.Name >= y.Name || x.Group == "" || x.Group != y.Group || x.Family != y.Family || x.QUIC || y.QUIC {
+				continue
+			}
+			ax, ay := per[x.Name], per[y.Name]
+			if ax == nil || ay == nil || ax.n < 20 || ay.n < 20 {
+				continue
+			}
+			pairs++
+			if fmt.Sprint(ax.ja4) != fmt.Sprint(ay.ja4) || fmt.Sprint(ax.ja3s) != fmt.Sprint(ay.ja3s) {
+				t.Errorf("%s and %s (group %s) differ in fingerprints: %v/%v vs %v/%v", x.Name, y.Name, x.Group, ax.ja4, ax.ja3s, ay.ja4, ay.ja3s)
+			}
+			if d := math.Abs(ax.bytes/float64(ax.n) - ay.bytes/float64(ay.n)); d > 0.5 {
+				t.Errorf("%s and %s (group %s): mean log bytes differ by %.2f", x.Name, y.Name, x.Group, d)
+			}
+		}
+	}
+	if pairs == 0 {
+		t.Fatal("no hard pair observed")
+	}
+	if fmt.Sprint(per["searchly"].ja4) == fmt.Sprint(per["photogram"].ja4) {
+		t.Error("chrome and okhttp families share a JA4")
+	}
+}
+
+// recordsHash hashes every decoded column of a dataset file.
+func recordsHash(t *testing.T, path string) string {
+	recs, _, err := data.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fmt.Sprintf("%d:%x", len(recs), h.Sum(nil))
+}
+
+func TestDatasetDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Classes: 32, Flows: 400, Seed: 9}
+	var hashes []string
+	for i, workers := range []int{2, 1} {
+		cfg.Workers = workers
+		path := filepath.Join(dir, fmt.Sprintf("d%d.parquet", i))
+		if _, err := WriteFile(context.Background(), cfg, flow.Config{}, path); err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, recordsHash(t, path))
+	}
+	if hashes[0] != hashes[1] {
+		t.Fatalf("same seed, different datasets: %s vs %s", hashes[0], hashes[1])
+	}
+	f, err := data.Open(filepath.Join(dir, "d0.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Meta.Source != "synth" || f.Meta.Params["seed"] != "9" || f.Rows != 400 {
+		t.Fatalf("footer %+v, rows %d", f.Meta, f.Rows)
+	}
+}

@@ -1,0 +1,322 @@
+package tlsfp
+
+import (
+	"strings"
+)
+
+// Handshake message types.
+const (
+	typeClientHello = 1
+	typeServerHello = 2
+)
+
+// Extension types that the parser decodes.
+const (
+	extServerName          = 0x0000
+	extSupportedGroups     = 0x000a
+	extECPointFormats      = 0x000b
+	extSignatureAlgorithms = 0x000d
+	extALPN                = 0x0010
+	extSupportedVersions   = 0x002b
+	extQUICTransportParams = 0x0039
+)
+
+// Extension is one hello extension as sent: its type and its raw body. Data aliases the
+// slice given to the parser.
+type Extension struct {
+	Type uint16
+	Data []byte
+}
+
+// ClientHello holds the fields of a ClientHello in wire order, GREASE values included.
+// Byte slices alias the input of ParseClientHello.
+type ClientHello struct {
+	Version             uint16 // legacy_version
+	CipherSuites        []uint16
+	CompressionMethods  []byte
+	Extensions          []Extension
+	ServerName          string   // first host_name of server_name, "" if none
+	ALPN                []string // application_layer_protocol_negotiation, in order
+	SupportedVersions   []uint16
+	SupportedGroups     []uint16
+	ECPointFormats      []uint8
+	SignatureAlgorithms []uint16
+	hasServerName       bool
+}
+
+// ServerHello holds the fields of a ServerHello (or HelloRetryRequest) in wire order.
+type ServerHello struct {
+	Version           uint16 // legacy_version
+	CipherSuite       uint16
+	CompressionMethod uint8
+	Extensions        []Extension
+	SupportedVersion  uint16 // selected_version of supported_versions, 0 if absent
+	ALPN              string // selected protocol, "" if absent
+}
+
+// reader is a bounds-checked big-endian cursor; the first failure sticks.
+type reader struct {
+	b    []byte
+	off  int // absolute offset of b[0] within the parser's input
+	pos  int
+	what string
+	err  error
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = errAt(r.what, r.off+r.pos, err)
+	}
+}
+
+func (r *reader) u8() uint8 {
+	if r.err != nil || r.pos+1 > len(r.b) {
+		r.fail(ErrTruncated)
+		return 0
+	}
+	v := r.b[r.pos]
+	r.pos++
+	return v
+}
+
+func (r *reader) u16() uint16 {
+	if r.err != nil || r.pos+2 > len(r.b) {
+		r.fail(ErrTruncated)
+		return 0
+	}
+	v := uint16(r.b[r.pos])<<8 | uint16(r.b[r.pos+1])
+	r.pos += 2
+	return v
+}
+
+func (r *reader) u24() int {
+	if r.err != nil || r.pos+3 > len(r.b) {
+		r.fail(ErrTruncated)
+		return 0
+	}
+	v := int(r.b[r.pos])<<16 | int(r.b[r.pos+1])<<8 | int(r.b[r.pos+2])
+	r.pos += 3
+	return v
+}
+
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil || n < 0 || r.pos+n > len(r.b) {
+		r.fail(ErrTruncated)
+		return nil
+	}
+	v := r.b[r.pos : r.pos+n]
+	r.pos += n
+	return v
+}
+
+// sub returns a reader over the next n bytes, advancing r past them.
+func (r *reader) sub(n int, what string) *reader {
+	start := r.pos
+	b := r.bytes(n)
+	s := &reader{b: b, off: r.off + start, what: what}
+	if r.err != nil {
+		s.err = r.err
+	}
+	return s
+}
+
+func (r *reader) empty() bool { return r.pos >= len(r.b) }
+
+// handshakeBody checks the 4-byte handshake header and returns a reader over the body.
+func handshakeBody(b []byte, want uint8, what string) (*reader, error) {
+	r := &reader{b: b, what: what}
+	t := r.u8()
+	n := r.u24()
+	if r.err != nil {
+		return nil, r.err
+	}
+	if t != want {
+		return nil, errAt(what, 0, ErrNotHello)
+	}
+	body := r.sub(n, what)
+	if body.err != nil {
+		return nil, body.err
+	}
+	return body, nil
+}
+
+// ParseClientHello parses a ClientHello handshake message: b starts with the handshake
+// type byte (1) and its 3-byte length, as found in a TLS record or a QUIC CRYPTO stream.
+// Bytes after the message are ignored. Errors are *OffsetError wrapping ErrTruncated,
+// ErrMalformed or ErrNotHello.
+func ParseClientHello(b []byte) (*ClientHello, error) {
+	r, err := handshakeBody(b, typeClientHello, "client hello")
+	if err != nil {
+		return nil, err
+	}
+	ch := &ClientHello{}
+	ch.Version = r.u16()
+	r.bytes(32) // random
+	r.bytes(int(r.u8()))
+	cs := r.sub(int(r.u16()), "client hello cipher suites")
+	if cs.err == nil && len(cs.b)%2 != 0 {
+		return nil, errAt(cs.what, cs.off, ErrMalformed)
+	}
+	for !cs.empty() && cs.err == nil {
+		ch.CipherSuites = append(ch.CipherSuites, cs.u16())
+	}
+	ch.CompressionMethods = r.bytes(int(r.u8()))
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.empty() { // no extensions block (SSL 3.0 / early TLS)
+		return ch, nil
+	}
+	if err := parseExtensions(r, "client hello extensions", func(e Extension, er *reader) {
+		ch.Extensions = append(ch.Extensions, e)
+		ch.clientExtension(e, er)
+	}); err != nil {
+		return nil, err
+	}
+	return ch, nil
+}
+
+// parseExtensions reads the extensions block; fn gets each extension and a reader over it.
+func parseExtensions(r *reader, what string, fn func(Extension, *reader)) error {
+	ext := r.sub(int(r.u16()), what)
+	if ext.err != nil {
+		return ext.err
+	}
+	for !ext.empty() {
+		typ := ext.u16()
+		body := ext.sub(int(ext.u16()), what)
+		if ext.err != nil {
+			return ext.err
+		}
+		fn(Extension{Type: typ, Data: body.b}, body)
+		if body.err != nil {
+			return body.err
+		}
+	}
+	return nil
+}
+
+func (ch *ClientHello) clientExtension(e Extension, r *reader) {
+	switch e.Type {
+	case extServerName:
+		ch.hasServerName = true
+		list := r.sub(int(r.u16()), "server_name")
+		for !list.empty() && list.err == nil {
+			t := list.u8()
+			name := list.bytes(int(list.u16()))
+			if t == 0 && ch.ServerName == "" && list.err == nil {
+				ch.ServerName = printable(name)
+			}
+		}
+		r.err = list.err
+	case extALPN:
+		list := r.sub(int(r.u16()), "alpn")
+		for !list.empty() && list.err == nil {
+			p := list.bytes(int(list.u8()))
+			if list.err == nil {
+				ch.ALPN = append(ch.ALPN, string(p))
+			}
+		}
+		r.err = list.err
+	case extSupportedVersions:
+		list := r.sub(int(r.u8()), "supported_versions")
+		ch.SupportedVersions = u16list(list, ch.SupportedVersions)
+		r.err = list.err
+	case extSupportedGroups:
+		list := r.sub(int(r.u16()), "supported_groups")
+		ch.SupportedGroups = u16list(list, ch.SupportedGroups)
+		r.err = list.err
+	case extSignatureAlgorithms:
+		list := r.sub(int(r.u16()), "signature_algorithms")
+		ch.SignatureAlgorithms = u16list(list, ch.SignatureAlgorithms)
+		r.err = list.err
+	case extECPointFormats:
+		ch.ECPointFormats = append(ch.ECPointFormats, r.bytes(int(r.u8()))...)
+	}
+}
+
+func u16list(r *reader, dst []uint16) []uint16 {
+	if r.err == nil && len(r.b)%2 != 0 {
+		r.fail(ErrMalformed)
+		return dst
+	}
+	for !r.empty() && r.err == nil {
+		dst = append(dst, r.u16())
+	}
+	return dst
+}
+
+// HasServerName reports whether the server_name extension is present (even if empty).
+func (ch *ClientHello) HasServerName() bool { return ch.hasServerName }
+
+// ParseServerHello parses a ServerHello handshake message (type 2, with its 4-byte header).
+// Bytes after the message are ignored.
+func ParseServerHello(b []byte) (*ServerHello, error) {
+	r, err := handshakeBody(b, typeServerHello, "server hello")
+	if err != nil {
+		return nil, err
+	}
+	sh := &ServerHello{}
+	sh.Version = r.u16()
+	r.bytes(32)
+	// TLS 1.3 drafts before -22 put the draft version (or, in the earliest drafts, 0x0304)
+	// in legacy_version and dropped legacy_session_id_echo and legacy_compression_method.
+	draft := sh.Version>>8 == 0x7f && sh.Version&0xff < 22 || sh.Version == 0x0304
+	if !draft {
+		r.bytes(int(r.u8()))
+	}
+	sh.CipherSuite = r.u16()
+	if !draft {
+		sh.CompressionMethod = r.u8()
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.empty() {
+		return sh, nil
+	}
+	if err := parseExtensions(r, "server hello extensions", func(e Extension, er *reader) {
+		sh.Extensions = append(sh.Extensions, e)
+		switch e.Type {
+		case extSupportedVersions:
+			sh.SupportedVersion = er.u16()
+		case extALPN:
+			list := er.sub(int(er.u16()), "alpn")
+			p := list.bytes(int(list.u8()))
+			if list.err == nil && sh.ALPN == "" {
+				sh.ALPN = string(p)
+			}
+			er.err = list.err
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return sh, nil
+}
+
+// printable returns b as a string, with bytes outside printable ASCII escaped as \xNN so
+// that names taken from the wire are safe to print and store.
+func printable(b []byte) string {
+	ok := true
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return string(b)
+	}
+	var sb strings.Builder
+	const hexdig = "0123456789abcdef"
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			sb.WriteString(`\x`)
+			sb.WriteByte(hexdig[c>>4])
+			sb.WriteByte(hexdig[c&15])
+			continue
+		}
+		sb.WriteByte(c)
+	}
+	return sb.String()
+}

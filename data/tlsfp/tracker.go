@@ -1,0 +1,442 @@
+package tlsfp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Transport is the transport protocol of a tracked flow.
+type Transport int
+
+const (
+	// TCP carries TLS records.
+	TCP Transport = iota
+	// UDP carries QUIC (v1, v2 and late drafts); other UDP payloads are given up on.
+	UDP
+)
+
+// Limits of a Tracker. They bound memory per flow and how long a non-TLS flow is fed.
+const (
+	// MaxHelloBytes bounds the bytes buffered per direction (and thus a hello's size).
+	MaxHelloBytes = 64 << 10
+	// maxPreamble is how many data segments or datagrams a direction may send before its
+	// hello starts (SOCKS, HTTP CONNECT, STARTTLS greetings) before it is given up on.
+	maxPreamble = 16
+	// maxPending is how many segments seen before the hello's first one are kept, so that
+	// the hello's later segments are not lost when they arrive first.
+	maxPending = 8
+	// maxRecord is the largest TLS record length accepted (2^14 plus expansion).
+	maxRecord = 1<<14 + 2048
+)
+
+// Result holds the fingerprints of one flow. Empty strings mean "not seen".
+type Result struct {
+	SNI        string // server_name of the ClientHello (non-printable bytes escaped as \xNN)
+	ALPN       string // protocols offered in the ClientHello, comma-separated, in order
+	TLSVersion string // negotiated version ("1.3", "1.2", ...); the client's highest offer without a ServerHello
+	JA3        string // MD5 of JA3Full
+	JA3Full    string
+	JA3S       string // MD5 of JA3SFull
+	JA3SFull   string
+	JA4        string
+	JA4R       string // JA4_r
+	JA4S       string
+	QUIC       bool // hellos came from QUIC Initial packets
+}
+
+// segment is a TCP payload at a sequence number.
+type segment struct {
+	seq  uint32
+	data []byte
+}
+
+// dirState is the reassembly state of one direction.
+type dirState struct {
+	finished bool // hello parsed, or given up
+	gotHello bool
+	gaveUp   bool // given up without a hello: not TLS/QUIC (or an error)
+	// TCP
+	anchored bool
+	base     uint32
+	segs     []segment // at or after base
+	pending  []segment // before anchoring, kept for out-of-order arrival
+	buffered int
+	preamble int
+	scratch  []byte
+	// QUIC
+	crypto    *CryptoStream
+	datagrams int
+}
+
+// Tracker extracts the hellos of one flow from its transport payloads. It is not safe for
+// concurrent use; use one per flow.
+type Tracker struct {
+	transport      Transport
+	client, server dirState
+	res            Result
+	clientVersion  uint16
+	serverVersion  uint16
+	err            error
+	// QUIC
+	odcid   []byte
+	keys    [2]*initialKeys // client, server
+	keysVer [2]uint32
+}
+
+// NewTracker returns a Tracker for a flow over transport t.
+func NewTracker(t Transport) *Tracker { return &Tracker{transport: t} }
+
+// Packet feeds one transport payload of the flow. fromClient gives its direction; seq is
+// the TCP sequence number of the payload's first byte (ignored for UDP). Empty payloads are
+// ignored. Once Done reports true, further packets are ignored.
+func (t *Tracker) Packet(fromClient bool, seq uint32, payload []byte) {
+	if len(payload) == 0 || t.Done() {
+		return
+	}
+	d := &t.server
+	if fromClient {
+		d = &t.client
+	}
+	if d.finished {
+		return
+	}
+	if t.transport == UDP {
+		t.quic(d, fromClient, payload)
+	} else {
+		t.tcp(d, fromClient, seq, payload)
+	}
+}
+
+// Done reports whether the caller may stop feeding packets: both hellos were seen, or a
+// direction was given up on (not TLS/QUIC, a parse error, or too much data before a hello)
+// in a way that leaves nothing more to learn.
+func (t *Tracker) Done() bool {
+	c, s := &t.client, &t.server
+	if c.finished && s.finished {
+		return true
+	}
+	// A client that is not speaking TLS/QUIC ends the flow's interest, unless the server
+	// already sent its hello (client hello missed by the capture).
+	if c.gaveUp && !s.gotHello {
+		return true
+	}
+	return s.gaveUp && !c.gotHello && !c.anchored && c.crypto == nil
+}
+
+// Result returns the fingerprints found so far.
+func (t *Tracker) Result() Result {
+	r := t.res
+	switch {
+	case t.serverVersion != 0:
+		r.TLSVersion = VersionString(t.serverVersion)
+	case t.clientVersion != 0:
+		r.TLSVersion = VersionString(t.clientVersion)
+	}
+	return r
+}
+
+// Err returns the first parse error met, if any (an *OffsetError or a wrapped one).
+func (t *Tracker) Err() error { return t.err }
+
+func (t *Tracker) fail(d *dirState, err error) {
+	if t.err == nil {
+		t.err = err
+	}
+	d.finished, d.gaveUp = true, true
+	d.segs, d.pending, d.scratch, d.crypto = nil, nil, nil, nil
+}
+
+func (t *Tracker) giveUp(d *dirState) {
+	d.finished, d.gaveUp = true, true
+	d.segs, d.pending, d.scratch, d.crypto = nil, nil, nil, nil
+}
+
+// hello parses a complete handshake message and fills the result.
+func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
+	if client {
+		ch, err := ParseClientHello(msg)
+		if err != nil {
+			return err
+		}
+		t.res.SNI = ch.ServerName
+		alpn := make([]string, len(ch.ALPN))
+		for i, p := range ch.ALPN {
+			alpn[i] = printable([]byte(p))
+		}
+		t.res.ALPN = strings.Join(alpn, ",")
+		t.res.JA3Full = JA3Full(ch)
+		t.res.JA3 = md5hex(t.res.JA3Full)
+		head, cs, es := ja4Parts(ch, quic)
+		t.res.JA4 = head + "_" + hash12(cs) + "_" + hash12(es)
+		t.res.JA4R = head + "_" + cs + "_" + es
+		t.clientVersion = ch.clientVersion()
+	} else {
+		sh, err := ParseServerHello(msg)
+		if err != nil {
+			return err
+		}
+		t.res.JA3SFull = JA3SFull(sh)
+		t.res.JA3S = md5hex(t.res.JA3SFull)
+		t.res.JA4S = JA4S(sh, quic)
+		t.serverVersion = sh.NegotiatedVersion()
+	}
+	t.res.QUIC = t.res.QUIC || quic
+	d.finished, d.gotHello = true, true
+	d.segs, d.pending, d.scratch, d.crypto = nil, nil, nil, nil
+	return nil
+}
+
+func wantType(client bool) byte {
+	if client {
+		return typeClientHello
+	}
+	return typeServerHello
+}
+
+func dirName(client bool) string {
+	if client {
+		return "client"
+	}
+	return "server"
+}
+
+// looksLikeHello reports whether p starts with a TLS handshake record that may hold the
+// wanted hello.
+func looksLikeHello(p []byte, want byte) bool {
+	if len(p) < 3 || p[0] != 0x16 || p[1] != 3 || p[2] > 4 {
+		return false
+	}
+	return len(p) < 6 || p[5] == want
+}
+
+// status of a reassembly attempt.
+type status int
+
+const (
+	incomplete status = iota
+	complete
+	failed
+)
+
+// handshakeFromRecords extracts the first handshake message from a stream of TLS records.
+// The returned message aliases stream when it lies within one record.
+func handshakeFromRecords(stream []byte, want byte, scratch []byte) ([]byte, []byte, status, error) {
+	var hs []byte
+	gathering := false
+	for off := 0; ; {
+		if len(stream)-off < 5 {
+			return nil, scratch, incomplete, nil
+		}
+		rec := stream[off:]
+		if rec[0] != 0x16 {
+			return nil, scratch, failed, errAt("tls record", off, fmt.Errorf("content type %d while reading a handshake message: %w", rec[0], ErrNotHello))
+		}
+		if rec[1] != 3 {
+			return nil, scratch, failed, errAt("tls record", off+1, fmt.Errorf("record version 0x%02x%02x: %w", rec[1], rec[2], ErrMalformed))
+		}
+		n := int(rec[3])<<8 | int(rec[4])
+		if n == 0 || n > maxRecord {
+			return nil, scratch, failed, errAt("tls record", off+3, fmt.Errorf("record length %d: %w", n, ErrMalformed))
+		}
+		if len(rec) < 5+n {
+			return nil, scratch, incomplete, nil
+		}
+		frag := rec[5 : 5+n]
+		if !gathering {
+			if frag[0] != want {
+				return nil, scratch, failed, errAt("tls record", off+5, fmt.Errorf("handshake type %d, want %d: %w", frag[0], want, ErrNotHello))
+			}
+			if len(frag) >= 4 {
+				m := int(frag[1])<<16 | int(frag[2])<<8 | int(frag[3])
+				if len(frag) >= 4+m {
+					return frag[:4+m], scratch, complete, nil
+				}
+			}
+			gathering = true
+			hs = append(scratch[:0], frag...)
+		} else {
+			hs = append(hs, frag...)
+		}
+		if len(hs) >= 4 {
+			m := int(hs[1])<<16 | int(hs[2])<<8 | int(hs[3])
+			if 4+m > MaxHelloBytes {
+				return nil, hs, failed, errAt("tls handshake", off, fmt.Errorf("hello of %d bytes: %w", 4+m, ErrTooLarge))
+			}
+			if len(hs) >= 4+m {
+				return hs[:4+m], hs, complete, nil
+			}
+		}
+		off += 5 + n
+	}
+}
+
+func (t *Tracker) tcp(d *dirState, client bool, seq uint32, p []byte) {
+	want := wantType(client)
+	if !d.anchored {
+		if !looksLikeHello(p, want) {
+			d.preamble++
+			if d.preamble > maxPreamble {
+				t.giveUp(d)
+				return
+			}
+			if len(d.pending) == maxPending {
+				d.pending = d.pending[1:]
+			}
+			d.pending = append(d.pending, segment{seq: seq, data: bytes.Clone(p)})
+			return
+		}
+		// Fast path: the whole hello in this segment, nothing copied.
+		if msg, _, st, _ := handshakeFromRecords(p, want, nil); st == complete {
+			if err := t.hello(d, client, msg, false); err != nil {
+				t.fail(d, fmt.Errorf("%s hello at stream offset 0: %w", dirName(client), err))
+			}
+			return
+		}
+		d.anchored, d.base = true, seq
+		d.segs = append(d.segs, segment{seq: 0, data: bytes.Clone(p)})
+		d.buffered = len(p)
+		for _, s := range d.pending {
+			if rel := s.seq - seq; int32(rel) > 0 && rel < MaxHelloBytes {
+				d.segs = append(d.segs, segment{seq: rel, data: s.data})
+				d.buffered += len(s.data)
+			}
+		}
+		d.pending = nil
+	} else {
+		rel := seq - d.base
+		if int32(rel) < 0 || rel >= MaxHelloBytes {
+			return // before the hello, or far beyond it
+		}
+		for _, s := range d.segs {
+			if s.seq == rel && len(s.data) >= len(p) {
+				return // duplicate
+			}
+		}
+		d.segs = append(d.segs, segment{seq: rel, data: bytes.Clone(p)})
+		d.buffered += len(p)
+	}
+	// Reassemble the contiguous prefix from offset 0.
+	slices.SortStableFunc(d.segs, func(a, b segment) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return len(b.data) - len(a.data)
+	})
+	buf := d.scratch[:0]
+	for _, s := range d.segs {
+		if int(s.seq) > len(buf) {
+			break
+		}
+		if end := int(s.seq) + len(s.data); end > len(buf) {
+			buf = append(buf, s.data[len(buf)-int(s.seq):]...)
+		}
+	}
+	d.scratch = buf
+	msg, hs, st, err := handshakeFromRecords(buf, want, nil)
+	_ = hs
+	switch st {
+	case complete:
+		msg = bytes.Clone(msg)
+		if err := t.hello(d, client, msg, false); err != nil {
+			t.fail(d, fmt.Errorf("%s hello (reassembled from %d segments): %w", dirName(client), len(d.segs), err))
+		}
+	case failed:
+		t.fail(d, fmt.Errorf("%s stream: %w", dirName(client), err))
+	default:
+		if d.buffered > MaxHelloBytes {
+			t.fail(d, fmt.Errorf("%s stream: %d bytes buffered without a complete hello: %w", dirName(client), d.buffered, ErrTooLarge))
+		}
+	}
+}
+
+// quic handles one UDP datagram.
+func (t *Tracker) quic(d *dirState, client bool, p []byte) {
+	d.datagrams++
+	idx := 1
+	if client {
+		idx = 0
+	}
+	if client && t.odcid == nil {
+		if !IsQUICInitial(p) {
+			if d.datagrams >= 4 {
+				t.giveUp(d)
+			}
+			return
+		}
+		_, dcid, err := InitialDCID(p)
+		if err != nil {
+			t.fail(d, fmt.Errorf("client datagram %d: %w", d.datagrams, err))
+			return
+		}
+		t.odcid = bytes.Clone(dcid)
+	}
+	if t.odcid == nil || p[0]&0x80 == 0 {
+		if d.datagrams > maxPreamble {
+			t.giveUp(d)
+		}
+		return
+	}
+	keysFor := func(version uint32, dcid []byte) (*initialKeys, error) {
+		if k := t.keys[idx]; k != nil && t.keysVer[idx] == version {
+			return k, nil
+		}
+		k, err := newInitialKeys(version, t.odcid, client)
+		if err != nil {
+			return nil, err
+		}
+		t.keys[idx], t.keysVer[idx] = k, version
+		return k, nil
+	}
+	pkts, err := parseInitialWith(p, keysFor)
+	if err != nil && errors.Is(err, ErrDecrypt) && client && IsQUICInitial(p) {
+		// After a Retry the client derives new keys from its new DCID.
+		if _, dcid, e := InitialDCID(p); e == nil && !bytes.Equal(dcid, t.odcid) {
+			t.odcid = bytes.Clone(dcid)
+			t.keys = [2]*initialKeys{}
+			pkts, err = parseInitialWith(p, keysFor)
+		}
+	}
+	if err != nil {
+		if len(pkts) == 0 && errors.Is(err, ErrDecrypt) && d.datagrams <= maxPreamble {
+			return // not ours to read (e.g. another version's keys); keep trying a while
+		}
+		if len(pkts) == 0 {
+			t.fail(d, fmt.Errorf("%s datagram %d: %w", dirName(client), d.datagrams, err))
+			return
+		}
+	}
+	if d.crypto == nil {
+		d.crypto = NewCryptoStream(MaxHelloBytes)
+	}
+	for _, pk := range pkts {
+		for _, f := range pk.Crypto {
+			if e := d.crypto.Add(f); e != nil {
+				t.fail(d, fmt.Errorf("%s datagram %d: %w", dirName(client), d.datagrams, e))
+				return
+			}
+		}
+	}
+	hs := d.crypto.Contiguous()
+	if len(hs) >= 4 {
+		if hs[0] != wantType(client) {
+			t.fail(d, fmt.Errorf("%s crypto stream: %w", dirName(client), errAt("quic crypto stream", 0, ErrNotHello)))
+			return
+		}
+		m := int(hs[1])<<16 | int(hs[2])<<8 | int(hs[3])
+		if len(hs) >= 4+m {
+			if err := t.hello(d, client, hs[:4+m], true); err != nil {
+				t.fail(d, fmt.Errorf("%s hello in QUIC Initial: %w", dirName(client), err))
+			}
+			return
+		}
+	}
+	if d.datagrams > maxPreamble {
+		t.giveUp(d)
+	}
+}
