@@ -23,7 +23,7 @@ bin/etch: FORCE
 
 # The main job: the default experiment on the embedded default dataset.
 run: build $(ORT_LIB)
-	./bin/etch version
+	./bin/etch run experiments/default.yaml
 
 onnxruntime: $(ORT_LIB)
 $(ORT_LIB):
@@ -82,3 +82,8 @@ bench-blas:
 	@ldconfig -p | grep -q 'libopenblas\.so ' || { echo 'bench-blas needs OpenBLAS: apt-get install -y --no-install-recommends libopenblas-dev' >&2; exit 1; }
 	set -o pipefail; OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$(grep -qw avx512f /proc/cpuinfo && echo SkylakeX || echo Haswell)} \
 	  CGO_ENABLED=1 $(GO) test -tags openblas -run '^$$' -bench VsOpenBLAS -benchtime 3s -v ./kernels/cpu | grep -Ev '^(=== RUN|goos|goarch|pkg|cpu:)'
+
+# The CI smoke experiment: embedded sample dataset, CPU, RF + small CNN-LSTM + soft vote (< 60 s).
+.PHONY: smoke
+smoke: build
+	./bin/etch run experiments/smoke.yaml --progress lines
