@@ -29,6 +29,9 @@ func BackendOpener(openers []kernels.Opener) func(ctx context.Context, requested
 		if err != nil {
 			return nil, report.Backend{Requested: requested}, err
 		}
+		if (requested == "" || requested == "auto") && !hasDevice(openers) {
+			reason = "auto: this build has no CUDA backend (build with -tags cuda); using " + b.Name()
+		}
 		return b, report.Backend{Requested: requested, Used: b.Name(), Description: threadsRE.ReplaceAllString(b.Device(), ""),
 			Reason: threadsRE.ReplaceAllString(reason, "")}, nil
 	}
@@ -37,4 +40,14 @@ func BackendOpener(openers []kernels.Opener) func(ctx context.Context, requested
 // OpenBackend chooses among DefaultOpeners (see BackendOpener).
 func OpenBackend(ctx context.Context, requested string, threads int) (any, report.Backend, error) {
 	return BackendOpener(DefaultOpeners())(ctx, requested, threads)
+}
+
+// hasDevice reports whether any opener is a device backend (not "cpu").
+func hasDevice(openers []kernels.Opener) bool {
+	for _, o := range openers {
+		if o.Name() != "cpu" {
+			return true
+		}
+	}
+	return false
 }
