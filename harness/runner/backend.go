@@ -9,10 +9,11 @@ import (
 	"github.com/etchlab/etch/kernels/cpu"
 )
 
-// DefaultOpeners returns the kernel backends this build has: the CPU backend. A CUDA build adds
-// its opener in front (see kernels.Open for how `auto` chooses).
+// DefaultOpeners returns the kernel backends this build has: its device backends (none in a
+// default build; a file with the cuda build tag defines deviceOpeners to add the CUDA backend),
+// then the CPU backend (see kernels.Open for how `auto` chooses).
 func DefaultOpeners() []kernels.Opener {
-	return []kernels.Opener{cpu.Opener{}}
+	return append(deviceOpeners(), cpu.Opener{})
 }
 
 // threadsRE matches the thread count in a backend's device description, which varies with the

@@ -319,6 +319,9 @@ func assemble(exp *config.Experiment, specs []*TrialSpec, results map[string]*Tr
 		res.Trials = append(res.Trials, t)
 		if res.Backend.Used == "" && r.Backend.Used != "" {
 			res.Backend.Used, res.Backend.Description, res.Backend.Reason = r.Backend.Used, r.Backend.Description, r.Backend.Reason
+			if r.Backend.Used != "cpu" {
+				res.Hardware.GPU = r.Backend.Description
+			}
 		}
 	}
 	if exp.Reference != "" {
