@@ -1080,3 +1080,83 @@ func (d *Dataset) RowKeys() []uint64 {
 	}
 	return keys
 }
+
+// ClassCount is one class and its number of rows.
+type ClassCount struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+// ColumnInfo names a leaf column of a flows file and its Parquet type.
+type ColumnInfo struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Info describes a flows file: what `etch data info` prints.
+type Info struct {
+	Path      string            `json:"path"`
+	Bytes     int64             `json:"bytes"`
+	Rows      int64             `json:"rows"`
+	RowGroups int               `json:"row_groups"`
+	Columns   []ColumnInfo      `json:"columns"`
+	Meta      Meta              `json:"meta"`
+	Footer    map[string]string `json:"footer"`
+	// LabelColumn is the column Classes counts (label, service or category).
+	LabelColumn string       `json:"label_column"`
+	Classes     []ClassCount `json:"classes"`
+}
+
+// Describe reads a flows file's footer, schema and the class counts of its label column (label,
+// service or category; "" is label), classes by descending count then name.
+func Describe(ctx context.Context, path, label string) (*Info, error) {
+	col, err := labelCol(label)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pf := f.Parquet()
+	info := &Info{Path: path, Rows: pf.NumRows(), RowGroups: len(pf.RowGroups()), Meta: f.Meta,
+		Footer: map[string]string{}, LabelColumn: col}
+	if st, err := f.f.Stat(); err == nil {
+		info.Bytes = st.Size()
+	}
+	for _, kv := range pf.Metadata().KeyValueMetadata {
+		info.Footer[kv.Key] = kv.Value
+	}
+	for _, p := range pf.Schema().Columns() {
+		leaf, _ := pf.Schema().Lookup(p...)
+		name := p[0]
+		typ := leaf.Node.Type().Kind().String()
+		if leaf.Node.Type().String() == "STRING" {
+			typ = "STRING"
+		}
+		if leaf.MaxRepetitionLevel > 0 {
+			typ = "list<" + typ + ">"
+		}
+		info.Columns = append(info.Columns, ColumnInfo{Name: name, Type: typ})
+	}
+	ids, names, err := readStrings(ctx, pf, col, int(pf.NumRows()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	counts := make([]int, len(names))
+	for _, id := range ids {
+		counts[id]++
+	}
+	for i, n := range names {
+		info.Classes = append(info.Classes, ClassCount{Name: n, Count: counts[i]})
+	}
+	sort.Slice(info.Classes, func(i, j int) bool {
+		a, b := info.Classes[i], info.Classes[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.Name < b.Name
+	})
+	return info, nil
+}

@@ -339,3 +339,28 @@ func ExampleLoad() {
 	// 3 2 [seq_size seq_dir] [video chat] [0 1 0]
 	// [100 1 -1500 -1]
 }
+
+func TestDescribe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	writeFile(t, path, testMeta, genRecords(100, 8, []string{"a", "b", "c"}))
+	info, err := Describe(context.Background(), path, "service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Rows != 100 || info.Meta.SeqLen != 8 || info.Footer[MetaSource] != "test" || info.LabelColumn != "service" {
+		t.Errorf("info %+v", info)
+	}
+	if len(info.Classes) != 3 || info.Classes[0] != (ClassCount{"svc-a", 50}) || info.Classes[2].Count != 25 {
+		t.Errorf("classes %v", info.Classes)
+	}
+	cols := map[string]string{}
+	for _, c := range info.Columns {
+		cols[c.Name] = c.Type
+	}
+	if len(info.Columns) != len(Columns()) || cols["seq_size"] != "list<INT32>" || cols["size_fwd_count"] != "DOUBLE" {
+		t.Errorf("columns %v", info.Columns)
+	}
+	if _, err := Describe(context.Background(), path, "sni"); err == nil {
+		t.Error("label sni accepted")
+	}
+}

@@ -46,6 +46,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "print the etch version", runVersion},
+		{"data", "datasets: info, import, list, fetch (etch data help)", runData},
 	}
 }
 
