@@ -48,7 +48,12 @@ func genRecords(n, seqLen int, classes []string) []Record {
 
 func writeFile(t testing.TB, path string, meta Meta, recs []Record) {
 	t.Helper()
-	w, err := Create(path, meta)
+	writeFileRG(t, path, meta, recs, RowGroupRows)
+}
+
+func writeFileRG(t testing.TB, path string, meta Meta, recs []Record, rowGroupRows int64) {
+	t.Helper()
+	w, err := create(path, meta, rowGroupRows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +168,34 @@ func TestLoadFilters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Files with several row groups load the same as with one.
+func TestLoadRowGroups(t *testing.T) {
+	dir := t.TempDir()
+	recs := genRecords(1000, 8, []string{"a", "b", "c"})
+	one, many := filepath.Join(dir, "one.parquet"), filepath.Join(dir, "many.parquet")
+	writeFileRG(t, one, testMeta, recs, 1<<20)
+	writeFileRG(t, many, testMeta, recs, 77)
+	for _, opts := range []LoadOptions{
+		{Features: []string{"stats", "seq_size", "seq_dir", "extra"}, Group: "capture"},
+		{Features: []string{"seq_iat_us", "pkts_fwd"}, TopN: 2},
+	} {
+		a, err := Load(context.Background(), one, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Load(context.Background(), many, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := Open(many)
+		rgs := len(f.Parquet().RowGroups())
+		f.Close()
+		if rgs < 10 || a.ContentHash() != b.ContentHash() || !reflect.DeepEqual(a.Index, b.Index) {
+			t.Errorf("%d row groups: loads differ", rgs)
+		}
 	}
 }
 
@@ -338,4 +371,29 @@ func ExampleLoad() {
 	// Output:
 	// 3 2 [seq_size seq_dir] [video chat] [0 1 0]
 	// [100 1 -1500 -1]
+}
+
+func TestDescribe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.parquet")
+	writeFile(t, path, testMeta, genRecords(100, 8, []string{"a", "b", "c"}))
+	info, err := Describe(context.Background(), path, "service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Rows != 100 || info.Meta.SeqLen != 8 || info.Footer[MetaSource] != "test" || info.LabelColumn != "service" {
+		t.Errorf("info %+v", info)
+	}
+	if len(info.Classes) != 3 || info.Classes[0] != (ClassCount{"svc-a", 50}) || info.Classes[2].Count != 25 {
+		t.Errorf("classes %v", info.Classes)
+	}
+	cols := map[string]string{}
+	for _, c := range info.Columns {
+		cols[c.Name] = c.Type
+	}
+	if len(info.Columns) != len(Columns()) || cols["seq_size"] != "list<INT32>" || cols["size_fwd_count"] != "DOUBLE" {
+		t.Errorf("columns %v", info.Columns)
+	}
+	if _, err := Describe(context.Background(), path, "sni"); err == nil {
+		t.Error("label sni accepted")
+	}
 }
