@@ -67,3 +67,12 @@ slurm-up:
 	harness/slurm/cluster.sh up
 slurm-down:
 	harness/slurm/cluster.sh down
+
+# Random forest against scikit-learn on the GCseq-shaped yardstick (benchmark only; needs
+# python3-sklearn: apt-get install -y --no-install-recommends python3-sklearn).
+.PHONY: forest-yardstick
+forest-yardstick:
+	mkdir -p $(CACHE)
+	ETCH_FOREST_CSV=$(CACHE)/forest-gcseq.csv $(GO) test -count=1 -run TestYardstickCSV ./harness/model/forest
+	$(GO) test -run '^$$' -bench Forest -benchtime 3x ./harness/model/forest
+	/usr/bin/python3 harness/model/forest/testdata/sklearn_yardstick.py $(CACHE)/forest-gcseq.csv
