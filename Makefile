@@ -87,3 +87,12 @@ bench-blas:
 .PHONY: smoke
 smoke: build
 	./bin/etch run experiments/smoke.yaml --progress lines
+
+# Random forest against scikit-learn on the GCseq-shaped yardstick (benchmark only; needs
+# python3-sklearn: apt-get install -y --no-install-recommends python3-sklearn).
+.PHONY: forest-yardstick
+forest-yardstick:
+	mkdir -p $(CACHE)
+	ETCH_FOREST_CSV=$(CACHE)/forest-gcseq.csv $(GO) test -count=1 -run TestYardstickCSV ./harness/model/forest
+	$(GO) test -run '^$$' -bench Forest -benchtime 3x ./harness/model/forest
+	/usr/bin/python3 harness/model/forest/testdata/sklearn_yardstick.py $(CACHE)/forest-gcseq.csv

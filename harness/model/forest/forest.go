@@ -197,8 +197,10 @@ type Model struct {
 	leafP   []float32
 	// importance holds the mean impurity decrease per feature, normalised to sum 1.
 	importance []float64
-	// FitTime is how long Fit took.
+	// fitTime is how long Fit took.
 	fitTime time.Duration
+	// block overrides predictBlock (tests and benchmarks).
+	block int
 }
 
 // Classes returns the number of classes.

@@ -34,7 +34,11 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 	if len(dst) < x.N*k {
 		return fmt.Errorf("%w: dst %d < %d×%d", model.ErrShape, len(dst), x.N, k)
 	}
-	blocks := (x.N + predictBlock - 1) / predictBlock
+	bs := predictBlock
+	if m.block > 0 {
+		bs = m.block
+	}
+	blocks := (x.N + bs - 1) / bs
 	workers := min(m.threads(), blocks)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -43,8 +47,8 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]uint32, predictBlock*m.features)
-			leaves := make([]int32, predictBlock)
+			buf := make([]uint32, bs*m.features)
+			leaves := make([]int32, bs)
 			for {
 				bi := int(next.Add(1) - 1)
 				if bi >= blocks {
@@ -54,8 +58,8 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 					failed.Store(true)
 					return
 				}
-				r0 := bi * predictBlock
-				r1 := min(r0+predictBlock, x.N)
+				r0 := bi * bs
+				r1 := min(r0+bs, x.N)
 				m.predictBlock(x, r0, r1, buf, leaves, dst[r0*k:r1*k])
 			}
 		}()
@@ -120,33 +124,55 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, buf []uint32, leaves []i
 
 // walk sends every row of rows (order keys, f per row) down the tree rooted at root and writes
 // the leaf each reaches. The walk is branch-free: a leaf loops to itself (its key 0 is below
-// every row key), the step is integer arithmetic, and four rows step together, their loads
-// overlapping, until none moved.
+// every row key), the step is integer arithmetic (mask -1 when the row's key exceeds the node's,
+// i.e. it goes right), and eight rows step together, their loads overlapping, until none moved.
+// The lanes are spelled out so that the compiler keeps them in registers.
 func (m *Model) walk(root int32, rows []uint32, f int, leaves []int32) {
 	wn := m.wnodes
 	nr := len(leaves)
 	r := 0
-	for ; r+4 <= nr; r += 4 {
-		b0, b1, b2, b3 := r*f, (r+1)*f, (r+2)*f, (r+3)*f
-		n0, n1, n2, n3 := root, root, root, root
+	for ; r+8 <= nr; r += 8 {
+		b0, b1, b2, b3, b4, b5, b6, b7 := (r+0)*f, (r+1)*f, (r+2)*f, (r+3)*f, (r+4)*f, (r+5)*f, (r+6)*f, (r+7)*f
+		n0, n1, n2, n3, n4, n5, n6, n7 := root, root, root, root, root, root, root, root
 		for {
-			d0, d1, d2, d3 := wn[n0], wn[n1], wn[n2], wn[n3]
-			// k = -1 when the row goes right (key < its value), else 0
+			d0 := wn[n0]
 			k0 := int32((int64(d0.key) - int64(rows[b0+int(d0.feat)])) >> 63)
-			k1 := int32((int64(d1.key) - int64(rows[b1+int(d1.feat)])) >> 63)
-			k2 := int32((int64(d2.key) - int64(rows[b2+int(d2.feat)])) >> 63)
-			k3 := int32((int64(d3.key) - int64(rows[b3+int(d3.feat)])) >> 63)
 			m0 := (n0 + 1) ^ (((n0 + 1) ^ d0.right) & k0)
+			d1 := wn[n1]
+			k1 := int32((int64(d1.key) - int64(rows[b1+int(d1.feat)])) >> 63)
 			m1 := (n1 + 1) ^ (((n1 + 1) ^ d1.right) & k1)
+			d2 := wn[n2]
+			k2 := int32((int64(d2.key) - int64(rows[b2+int(d2.feat)])) >> 63)
 			m2 := (n2 + 1) ^ (((n2 + 1) ^ d2.right) & k2)
+			d3 := wn[n3]
+			k3 := int32((int64(d3.key) - int64(rows[b3+int(d3.feat)])) >> 63)
 			m3 := (n3 + 1) ^ (((n3 + 1) ^ d3.right) & k3)
-			moved := (m0 ^ n0) | (m1 ^ n1) | (m2 ^ n2) | (m3 ^ n3)
-			n0, n1, n2, n3 = m0, m1, m2, m3
+			d4 := wn[n4]
+			k4 := int32((int64(d4.key) - int64(rows[b4+int(d4.feat)])) >> 63)
+			m4 := (n4 + 1) ^ (((n4 + 1) ^ d4.right) & k4)
+			d5 := wn[n5]
+			k5 := int32((int64(d5.key) - int64(rows[b5+int(d5.feat)])) >> 63)
+			m5 := (n5 + 1) ^ (((n5 + 1) ^ d5.right) & k5)
+			d6 := wn[n6]
+			k6 := int32((int64(d6.key) - int64(rows[b6+int(d6.feat)])) >> 63)
+			m6 := (n6 + 1) ^ (((n6 + 1) ^ d6.right) & k6)
+			d7 := wn[n7]
+			k7 := int32((int64(d7.key) - int64(rows[b7+int(d7.feat)])) >> 63)
+			m7 := (n7 + 1) ^ (((n7 + 1) ^ d7.right) & k7)
+			moved := (m0 ^ n0) | (m1 ^ n1) | (m2 ^ n2) | (m3 ^ n3) | (m4 ^ n4) | (m5 ^ n5) | (m6 ^ n6) | (m7 ^ n7)
+			n0, n1, n2, n3, n4, n5, n6, n7 = m0, m1, m2, m3, m4, m5, m6, m7
 			if moved == 0 {
 				break
 			}
 		}
-		leaves[r], leaves[r+1], leaves[r+2], leaves[r+3] = m.leafOf[n0], m.leafOf[n1], m.leafOf[n2], m.leafOf[n3]
+		leaves[r+0] = m.leafOf[n0]
+		leaves[r+1] = m.leafOf[n1]
+		leaves[r+2] = m.leafOf[n2]
+		leaves[r+3] = m.leafOf[n3]
+		leaves[r+4] = m.leafOf[n4]
+		leaves[r+5] = m.leafOf[n5]
+		leaves[r+6] = m.leafOf[n6]
+		leaves[r+7] = m.leafOf[n7]
 	}
 	for ; r < nr; r++ {
 		n0 := root

@@ -32,6 +32,12 @@ type stackEntry struct {
 	isRight                     bool
 }
 
+// classWeight is an example's class and weight, packed for the sweeps.
+type classWeight struct {
+	c int32
+	w float32
+}
+
 // builder grows trees; it owns the scratch memory of one worker.
 type builder struct {
 	b       *binned
@@ -42,10 +48,9 @@ type builder struct {
 	mtry    int
 	entropy bool
 
-	idx   []int32   // example of each position
-	ys    []int32   // its class
-	ws    []float64 // its weight (bootstrap count × class weight)
-	count []int32   // bootstrap counts
+	idx   []int32       // example of each position
+	cw8   []classWeight // its class and weight (bootstrap count × class weight)
+	count []int32       // bootstrap counts
 
 	hist []float64 // bin × class weights
 	binW []float64
@@ -53,8 +58,7 @@ type builder struct {
 	keys []uint64
 	gBin []uint8
 	gEnd []int32
-	sc   []int32
-	sw   []float64
+	scw  []classWeight // the node's classes and weights in bin order
 	bins []uint8
 	left []float64
 	tot  []float64 // class totals per stack slot
@@ -70,9 +74,9 @@ type builder struct {
 func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int) *builder {
 	perm := make([]int32, b.f)
 	return &builder{b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
-		idx: make([]int32, 0, b.n), ys: make([]int32, 0, b.n), ws: make([]float64, 0, b.n),
+		idx: make([]int32, 0, b.n), cw8: make([]classWeight, 0, b.n),
 		count: make([]int32, b.n), hist: make([]float64, 256*k), binW: make([]float64, 256),
-		binN: make([]int32, 257), sc: make([]int32, b.n), sw: make([]float64, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
+		binN: make([]int32, 257), scw: make([]classWeight, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
 		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
 }
 
@@ -123,12 +127,11 @@ func (bd *builder) grow(rng *rand.Rand) *tree {
 			bd.count[i] = 1
 		}
 	}
-	bd.idx, bd.ys, bd.ws = bd.idx[:0], bd.ys[:0], bd.ws[:0]
+	bd.idx, bd.cw8 = bd.idx[:0], bd.cw8[:0]
 	for i, c := range bd.count {
 		if c > 0 {
 			bd.idx = append(bd.idx, int32(i))
-			bd.ys = append(bd.ys, bd.y[i])
-			bd.ws = append(bd.ws, float64(c)*bd.cw[bd.y[i]])
+			bd.cw8 = append(bd.cw8, classWeight{c: bd.y[i], w: float32(float64(c) * bd.cw[bd.y[i]])})
 		}
 	}
 	for i := range bd.perm {
@@ -137,8 +140,8 @@ func (bd *builder) grow(rng *rand.Rand) *tree {
 	t := &tree{leafOff: []int32{0}, importance: make([]float64, bd.b.f)}
 	bd.tot = bd.tot[:0]
 	bd.tot = append(bd.tot, make([]float64, k)...)
-	for p, c := range bd.ys {
-		bd.tot[c] += bd.ws[p]
+	for _, e := range bd.cw8 {
+		bd.tot[e.c] += float64(e.w)
 	}
 	bd.stack = append(bd.stack[:0], stackEntry{s: 0, e: int32(len(bd.idx)), parent: -1})
 	for len(bd.stack) > 0 {
@@ -191,13 +194,13 @@ func (bd *builder) grow(rng *rand.Rand) *tree {
 		i, j := en.s, en.e-1
 		for i <= j {
 			if col[bd.idx[i]] <= bin {
-				lt[bd.ys[i]] += bd.ws[i]
+				e := bd.cw8[i]
+				lt[e.c] += float64(e.w)
 				i++
 				continue
 			}
 			bd.idx[i], bd.idx[j] = bd.idx[j], bd.idx[i]
-			bd.ys[i], bd.ys[j] = bd.ys[j], bd.ys[i]
-			bd.ws[i], bd.ws[j] = bd.ws[j], bd.ws[i]
+			bd.cw8[i], bd.cw8[j] = bd.cw8[j], bd.cw8[i]
 			j--
 		}
 		var wl float64
@@ -275,7 +278,7 @@ func (bd *builder) split(rng *rand.Rand, en stackEntry, tot []float64, w float64
 func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 float64) (uint8, float64, bool) {
 	n, k := bd.b.n, bd.k
 	col := bd.b.cols[int(feat)*n : (int(feat)+1)*n]
-	idx, ys, ws := bd.idx[en.s:en.e], bd.ys[en.s:en.e], bd.ws[en.s:en.e]
+	idx, cws := bd.idx[en.s:en.e], bd.cw8[en.s:en.e]
 	nn := int32(len(idx))
 	minLeaf := int32(bd.cfg.minLeaf)
 	nb := len(bd.b.edges[feat]) + 1
@@ -287,8 +290,8 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 	if !bd.entropy || int(nn)*8 < nb*k {
 		// Order the node's positions by bin (insertion sort when tiny, else counting sort) and
 		// sweep them, example by example.
-		// sc, sw: class and weight of the node's examples in bin order.
-		sc, sw := bd.sc[:nn], bd.sw[:nn]
+		// scw: the node's classes and weights in bin order.
+		scw := bd.scw[:nn]
 		// groups: the bins present, in order, and the end of each in order.
 		gBin, gEnd := bd.gBin[:0], bd.gEnd[:0]
 		if nn <= 32 {
@@ -311,7 +314,7 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 			}
 			for q, kk := range keys {
 				p := uint32(kk)
-				sc[q], sw[q] = ys[p], ws[p]
+				scw[q] = cws[p]
 				if q+1 == len(keys) || keys[q+1]>>32 != kk>>32 {
 					gBin = append(gBin, uint8(kk>>32))
 					gEnd = append(gEnd, int32(q+1))
@@ -338,7 +341,7 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 			}
 			for p, b := range bins {
 				q := cnt[b]
-				sc[q], sw[q] = ys[p], ws[p]
+				scw[q] = cws[p]
 				cnt[b] = q + 1
 			}
 			for _, b := range gBin {
@@ -351,7 +354,8 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		for g, end := range gEnd[:len(gEnd)-1] {
 			if bd.entropy {
 				for ; q < int(end); q++ {
-					c, wt := sc[q], sw[q]
+					e := scw[q]
+					c, wt := e.c, float64(e.w)
 					a := left[c]
 					r := tot[c] - a
 					sl += bd.f(a+wt) - bd.f(a)
@@ -361,7 +365,8 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				}
 			} else {
 				for ; q < int(end); q++ {
-					c, wt := sc[q], sw[q]
+					e := scw[q]
+					c, wt := e.c, float64(e.w)
 					a := left[c]
 					r := tot[c] - a
 					sl += (2*a + wt) * wt
@@ -376,14 +381,16 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 			if nn-end < minLeaf {
 				break
 			}
-			var s float64
 			if bd.entropy {
-				s = bd.score(sl, wl, sr, w-wl)
-			} else {
-				s = sl/wl + sr/(w-wl)
+				if s := bd.score(sl, wl, sr, w-wl); s > best {
+					best, bestBin = s, gBin[g]
+				}
+				continue
 			}
-			if s > best {
-				best, bestBin = s, gBin[g]
+			// Gini: sl/wl + sr/wr > best without dividing (wl, wr > 0).
+			wr := w - wl
+			if num, den := sl*wr+sr*wl, wl*wr; num > best*den {
+				best, bestBin = num/den, gBin[g]
 			}
 		}
 		return bestBin, best, false
@@ -394,8 +401,9 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 	clear(binN)
 	for p, i := range idx {
 		bn := int(col[i])
-		hist[bn*k+int(ys[p])] += ws[p]
-		binW[bn] += ws[p]
+		e := cws[p]
+		hist[bn*k+int(e.c)] += float64(e.w)
+		binW[bn] += float64(e.w)
 		binN[bn]++
 	}
 	for _, c := range binN {
