@@ -82,3 +82,10 @@ bench-blas:
 	@ldconfig -p | grep -q 'libopenblas\.so ' || { echo 'bench-blas needs OpenBLAS: apt-get install -y --no-install-recommends libopenblas-dev' >&2; exit 1; }
 	set -o pipefail; OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$(grep -qw avx512f /proc/cpuinfo && echo SkylakeX || echo Haswell)} \
 	  CGO_ENABLED=1 $(GO) test -tags openblas -run '^$$' -bench VsOpenBLAS -benchtime 3s -v ./kernels/cpu | grep -Ev '^(=== RUN|goos|goarch|pkg|cpu:)'
+
+# nn: cnn_lstm training-epoch and inference benchmarks, then the PyTorch 1.13 yardstick on the same
+# shape (18k flows × 100 sizes, 25 classes, batch 128, 2 threads), back to back under the same load.
+# Needs python3-torch (apt-get install -y --no-install-recommends python3-torch).
+bench-nn:
+	$(GO) test -run '^$$' -bench CNNLSTM -benchtime 1x ./harness/model/nn/
+	/usr/bin/python3 harness/model/nn/testdata/torch_yardstick.py --threads 2
