@@ -86,6 +86,7 @@ bench-blas:
 # nn: cnn_lstm training-epoch and inference benchmarks, then the PyTorch 1.13 yardstick on the same
 # shape (18k flows × 100 sizes, 25 classes, batch 128, 2 threads), back to back under the same load.
 # Needs python3-torch (apt-get install -y --no-install-recommends python3-torch).
+.PHONY: bench-nn
 bench-nn:
 	$(GO) test -run '^$$' -bench CNNLSTM -benchtime 1x ./harness/model/nn/
 	/usr/bin/python3 harness/model/nn/testdata/torch_yardstick.py --threads 2
