@@ -28,11 +28,18 @@ const smallGemm = 24 * 24 * 24
 
 // microKernel computes C[0:mr][0:nr] += Apanel·Bpanel for packed panels of depth k:
 // a[p*mr+i] and b[p*nr+j]; c has row stride ldc and at least (mr-1)*ldc+nr elements.
+// rowA, when set, is the same with the A panel stored row by row, a[i*lda+p]: packing an
+// untransposed A is then a row copy instead of a transposition (rows are padded by aPad
+// elements so the mr row streams do not collide in the L1 cache's sets).
 type microKernel struct {
 	name   string
 	mr, nr int
 	fn     func(k int, a, b, c []float32, ldc int)
+	rowA   func(k int, a, b, c []float32, ldc, lda int)
 }
+
+// aPad pads the rows of a row-major packed A block (elements; one cache line).
+const aPad = 16
 
 // gemmScratch holds one worker's pack buffers and an edge tile.
 type gemmScratch struct {
@@ -55,7 +62,7 @@ func (be *Backend) getScratch() *gemmScratch {
 // packedA returns the A pack buffer, allocating it on first use.
 func (s *gemmScratch) packedA() []float32 {
 	if s.a == nil {
-		s.a = make([]float32, gemmMC*gemmKC)
+		s.a = make([]float32, gemmMC*(gemmKC+aPad))
 	}
 	return s.a
 }
@@ -230,7 +237,7 @@ func (be *Backend) gemmParallel(g *gemmArgs, workers int) {
 						ic := rb * mc
 						mb := min(mc, g.m-ic)
 						if rb != lastRow {
-							packA(g, ap, ic, mb, pc, kb, mr)
+							packA(g, ap, ic, mb, pc, kb, kr)
 							lastRow = rb
 						}
 						p0, p1 := cc*panels/colChunks, (cc+1)*panels/colChunks
@@ -254,7 +261,7 @@ func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 	s := be.getScratch()
 	defer be.putScratch(s)
 	scaleC(i1-i0, j1-j0, g.beta, g.c[i0*g.ldc+j0:], g.ldc)
-	mr, nr := kr.mr, kr.nr
+	nr := kr.nr
 	ap, bp := s.packedA(), s.packedB(nr)
 	for jc := j0; jc < j1; jc += gemmNC {
 		nb := min(gemmNC, j1-jc)
@@ -263,7 +270,7 @@ func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 			packB(g, bp, pc, kb, jc, nb, nr)
 			for ic := i0; ic < i1; ic += gemmMC {
 				mb := min(gemmMC, i1-ic)
-				packA(g, ap, ic, mb, pc, kb, mr)
+				packA(g, ap, ic, mb, pc, kb, kr)
 				macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, 0, nb)
 			}
 		}
@@ -275,19 +282,30 @@ func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 // cut by the edges of C go through tile.
 func macroKernel(kr *microKernel, g *gemmArgs, ap, bp, tile []float32, ic, mb, jc, nb, kb, jr0, jr1 int) {
 	mr, nr := kr.mr, kr.nr
+	rowA := useRowA(kr, g)
+	kbp := kb + aPad
 	for jr := jr0; jr < jr1; jr += nr {
 		bpan := bp[jr*kb : (jr+nr)*kb]
 		nw := min(nr, nb-jr)
 		for ir := 0; ir < mb; ir += mr {
-			apan := ap[ir*kb : (ir+mr)*kb]
 			mh := min(mr, mb-ir)
 			off := (ic+ir)*g.ldc + jc + jr
-			if mh == mr && nw == nr {
-				kr.fn(kb, apan, bpan, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
-				continue
+			full := mh == mr && nw == nr
+			if !full {
+				clear(tile)
 			}
-			clear(tile)
-			kr.fn(kb, apan, bpan, tile, nr)
+			switch {
+			case rowA && full:
+				kr.rowA(kb, ap[ir*kbp:(ir+mr)*kbp], bpan, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc, kbp)
+				continue
+			case rowA:
+				kr.rowA(kb, ap[ir*kbp:(ir+mr)*kbp], bpan, tile, nr, kbp)
+			case full:
+				kr.fn(kb, ap[ir*kb:(ir+mr)*kb], bpan, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
+				continue
+			default:
+				kr.fn(kb, ap[ir*kb:(ir+mr)*kb], bpan, tile, nr)
+			}
 			for r := 0; r < mh; r++ {
 				crow := g.c[off+r*g.ldc : off+r*g.ldc+nw]
 				for j, v := range tile[r*nr : r*nr+nw] {
@@ -298,10 +316,30 @@ func macroKernel(kr *microKernel, g *gemmArgs, ap, bp, tile []float32, ic, mb, j
 	}
 }
 
-// packA packs alpha*op(A)[ic:ic+mb][pc:pc+kb] into panels of mr rows: dst[panel*mr*kb + p*mr + r],
-// zero-padding the last panel.
-func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb, mr int) {
-	alpha := g.alpha
+// useRowA reports whether A is packed row by row for kr.rowA (untransposed A only).
+func useRowA(kr *microKernel, g *gemmArgs) bool { return kr.rowA != nil && !g.transA }
+
+// packA packs alpha*op(A)[ic:ic+mb][pc:pc+kb]. For kr.rowA (useRowA) rows are copied with
+// stride kb+aPad (rows of a partial last panel are left as they are: their results are
+// discarded). Otherwise panels of mr rows are transposed, dst[panel*mr*kb + p*mr + r], and the
+// last panel is zero-padded.
+func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb int, kr *microKernel) {
+	alpha, mr := g.alpha, kr.mr
+	if useRowA(kr, g) {
+		kbp := kb + aPad
+		for r := 0; r < mb; r++ {
+			src := g.a[(ic+r)*g.lda+pc : (ic+r)*g.lda+pc+kb]
+			d := dst[r*kbp : r*kbp+kb]
+			if alpha == 1 {
+				copy(d, src)
+				continue
+			}
+			for p, v := range src {
+				d[p] = alpha * v
+			}
+		}
+		return
+	}
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : (ir+mr)*kb]
 		rows := min(mr, mb-ir)
