@@ -122,7 +122,7 @@ func TestPresetsLearn(t *testing.T) {
 				t.Fatal(err)
 			}
 			acc := accuracy(t, m, test)
-			t.Logf("%s: test accuracy %.3f after %d epochs (%v)", kind, acc, len(m.History()), m.FitTime())
+			t.Logf("%s: test accuracy %.3f after %d epochs (%v)\n%s", kind, acc, len(m.History()), m.FitTime(), m.Summary())
 			if acc < 0.8 {
 				t.Errorf("%s: test accuracy %.3f, want ≥ 0.8 (history %+v)", kind, acc, m.History())
 			}
