@@ -124,3 +124,26 @@ func BenchmarkCNNLSTMAccuracy(b *testing.B) {
 	b.ReportMetric(acc, "test_accuracy")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*epochs), "s/epoch")
 }
+
+// BenchmarkPresetEpoch times one training epoch of every preset at its full size (batch 128) on
+// 2,000 GCseq-shaped flows (100 sizes, 25 classes); multiply by 9 for an 18k-flow epoch.
+func BenchmarkPresetEpoch(b *testing.B) {
+	train := gcseqShaped(2000)
+	for _, kind := range Presets() {
+		b.Run(kind, func(b *testing.B) {
+			zero := 0.0
+			m, err := New(kind, Params{Epochs: 1, Batch: 128, Val: &zero}, model.Env{Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			b.ResetTimer()
+			for range b.N {
+				if err := m.Fit(context.Background(), train, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/epoch")
+		})
+	}
+}
