@@ -376,7 +376,8 @@ func (m *Model) train(ctx context.Context, train, val *model.Data) error {
 	}
 	adam, _ := b.(kernels.AdamStepper)
 	if adam == nil {
-		return fmt.Errorf("nn: backend %s has no AdamStep", b.Name())
+		m.log.Info("nn: backend has no fused Adam step; updating on the host", "backend", b.Name())
+		adam = &hostAdam{b: b}
 	}
 	rng := rand.New(rand.NewPCG(m.seed, 0x5eed))
 	perm := make([]int, train.N)
