@@ -223,13 +223,9 @@ func (be *Backend) Act(kind kernels.Activation, x, y kernels.Buffer, n int) {
 				yv[i] = max(v, 0)
 			}
 		case kernels.Sigmoid:
-			for i, v := range xv {
-				yv[i] = sigmoid(v)
-			}
+			sigmoidSlice(yv, xv)
 		case kernels.Tanh:
-			for i, v := range xv {
-				yv[i] = tanh(v)
-			}
+			tanhSlice(yv, xv)
 		default:
 			panic(fmt.Sprintf("kernels/cpu: Act: unknown activation %d", kind))
 		}
@@ -316,10 +312,12 @@ func softmaxRow(in, out []float32) (logSum, mx float32) {
 	for _, v := range in[1:] {
 		mx = max(mx, v)
 	}
-	var sum float64
 	for i, v := range in {
-		e := float32(math.Exp(float64(v - mx)))
-		out[i] = e
+		out[i] = v - mx
+	}
+	expSlice(out, out)
+	var sum float64
+	for _, e := range out {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
@@ -456,6 +454,3 @@ func (be *Backend) SumSquares(x kernels.Buffer, n int) float32 {
 	}
 	return float32(s)
 }
-
-func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-func tanh(x float32) float32    { return float32(math.Tanh(float64(x))) }
