@@ -244,12 +244,14 @@ func (be *Backend) ActBackward(kind kernels.Activation, y, dy, dx kernels.Buffer
 		case kernels.Identity:
 			copy(dxv, dyv)
 		case kernels.ReLU:
+			// Branch-free (ReLU outputs are unpredictable): the mask is all ones exactly when the
+			// bits of y are those of a positive float, i.e. sign clear and not +0.
+			dyv = dyv[:len(yv)]
+			dxv = dxv[:len(yv)]
 			for i, v := range yv {
-				if v > 0 {
-					dxv[i] = dyv[i]
-				} else {
-					dxv[i] = 0
-				}
+				b := math.Float32bits(v)
+				mask := ^uint32(int32(b-1)>>31) & ^uint32(int32(b)>>31)
+				dxv[i] = math.Float32frombits(math.Float32bits(dyv[i]) & mask)
 			}
 		case kernels.Sigmoid:
 			for i, v := range yv {
