@@ -346,10 +346,14 @@ func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb int, kr *microKernel) {
 		if g.transA {
 			// op(A)[i][p] = a[p*lda+i]: mr contiguous values per p.
 			for p := 0; p < kb; p++ {
-				src := g.a[(pc+p)*g.lda+ic+ir:]
+				src := g.a[(pc+p)*g.lda+ic+ir : (pc+p)*g.lda+ic+ir+rows]
 				d := panel[p*mr : p*mr+mr]
-				for r := 0; r < rows; r++ {
-					d[r] = alpha * src[r]
+				if alpha == 1 {
+					copy(d, src)
+				} else {
+					for r, v := range src {
+						d[r] = alpha * v
+					}
 				}
 				clear(d[rows:])
 			}

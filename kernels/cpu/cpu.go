@@ -23,7 +23,7 @@ type Backend struct {
 	threads int
 	log     *slog.Logger
 	kern    *microKernel
-	scratch chan *gemmScratch // idle GEMM pack buffers, at most threads of them
+	scratch chan *gemmScratch // idle GEMM pack buffers: one per worker plus the shared B
 	// staticBelow is the m·n·k under which parallel GEMMs use the static split.
 	staticBelow int
 }
@@ -46,7 +46,7 @@ func New(opts kernels.Options) *Backend {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Backend{threads: t, log: log, kern: bestKernel(), scratch: make(chan *gemmScratch, t), staticBelow: defaultStaticBelow}
+	return &Backend{threads: t, log: log, kern: bestKernel(), scratch: make(chan *gemmScratch, t+1), staticBelow: defaultStaticBelow}
 }
 
 // Threads reports the number of worker goroutines kernels may use.
