@@ -280,6 +280,11 @@ func TestFitShapeErrors(t *testing.T) {
 	if err := d.Fit(context.Background(), train, nil); err != nil {
 		t.Fatal(err)
 	}
+	bad := *train
+	bad.Weights = []float32{1}
+	if err := d.Fit(context.Background(), &bad, nil); !errors.Is(err, model.ErrShape) {
+		t.Errorf("one class weight for two classes: %v, want ErrShape", err)
+	}
 	other := synth(10, 7, 1, 2, 2, 1)
 	if err := d.PredictProba(context.Background(), other, make([]float32, 20)); !errors.Is(err, model.ErrShape) {
 		t.Errorf("predict on other sequence length: %v, want ErrShape", err)
