@@ -348,14 +348,14 @@ func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb int, kr *microKernel) {
 			for p := 0; p < kb; p++ {
 				src := g.a[(pc+p)*g.lda+ic+ir : (pc+p)*g.lda+ic+ir+rows]
 				d := panel[p*mr : p*mr+mr]
-				if alpha == 1 {
-					copy(d, src)
-				} else {
-					for r, v := range src {
-						d[r] = alpha * v
-					}
+				// Element loops, not copy/clear: runs are at most mr long, too short to pay for
+				// a memmove call.
+				for r, v := range src {
+					d[r] = alpha * v
 				}
-				clear(d[rows:])
+				for r := rows; r < mr; r++ {
+					d[r] = 0
+				}
 			}
 			continue
 		}
