@@ -1,9 +1,6 @@
 package cpu
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // Blocked SGEMM after Goto & van de Geijn ("Anatomy of high-performance matrix multiplication",
 // 2008) and the BLIS loop structure: C is split into one rectangle per worker goroutine; each
@@ -127,17 +124,10 @@ func (be *Backend) gemmStatic(g *gemmArgs, workers int) {
 	tm, tn := splitGrid(workers, g.m, g.n, kr.mr, kr.nr)
 	rowCut := func(i int) int { return cut(i, tm, g.m, kr.mr) }
 	colCut := func(j int) int { return cut(j, tn, g.n, kr.nr) }
-	var wg sync.WaitGroup
-	wg.Add(tm*tn - 1)
-	for w := 1; w < tm*tn; w++ {
+	be.pool.run(tm*tn, func(w int) {
 		i, j := w/tn, w%tn
-		go func() {
-			defer wg.Done()
-			be.gemmBlock(g, rowCut(i), rowCut(i+1), colCut(j), colCut(j+1))
-		}()
-	}
-	be.gemmBlock(g, 0, rowCut(1), 0, colCut(1))
-	wg.Wait()
+		be.gemmBlock(g, rowCut(i), rowCut(i+1), colCut(j), colCut(j+1))
+	})
 }
 
 // cut returns the start of part i of [0, n) split into parts pieces aligned to align.
@@ -197,7 +187,6 @@ func (be *Backend) gemmParallel(g *gemmArgs, workers int) {
 			be.putScratch(s)
 		}
 	}()
-	var wg sync.WaitGroup
 	for jc := 0; jc < g.n; jc += gemmNC {
 		nb := min(gemmNC, g.n-jc)
 		panels := (nb + nr - 1) / nr
@@ -209,43 +198,33 @@ func (be *Backend) gemmParallel(g *gemmArgs, workers int) {
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kb := min(gemmKC, g.k-pc)
 			// Pack B: panel ranges split among the workers.
-			wg.Add(workers)
-			for w := 0; w < workers; w++ {
-				go func() {
-					defer wg.Done()
-					p0, p1 := w*panels/workers, (w+1)*panels/workers
-					if p0 < p1 {
-						packB(g, bp[p0*nr*kb:], pc, kb, jc+p0*nr, min(nb, p1*nr)-p0*nr, nr)
-					}
-				}()
-			}
-			wg.Wait()
+			be.pool.run(workers, func(w int) {
+				p0, p1 := w*panels/workers, (w+1)*panels/workers
+				if p0 < p1 {
+					packB(g, bp[p0*nr*kb:], pc, kb, jc+p0*nr, min(nb, p1*nr)-p0*nr, nr)
+				}
+			})
 			var next atomic.Int64
-			wg.Add(workers)
-			for w := 0; w < workers; w++ {
-				go func() {
-					defer wg.Done()
-					s := scratch[w]
-					ap := s.packedA()
-					lastRow := -1
-					for {
-						t := int(next.Add(1)) - 1
-						if t >= tasks {
-							return
-						}
-						rb, cc := t/colChunks, t%colChunks
-						ic := rb * mc
-						mb := min(mc, g.m-ic)
-						if rb != lastRow {
-							packA(g, ap, ic, mb, pc, kb, kr)
-							lastRow = rb
-						}
-						p0, p1 := cc*panels/colChunks, (cc+1)*panels/colChunks
-						macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, p0*nr, min(nb, p1*nr))
+			be.pool.run(workers, func(w int) {
+				s := scratch[w]
+				ap := s.packedA()
+				lastRow := -1
+				for {
+					t := int(next.Add(1)) - 1
+					if t >= tasks {
+						return
 					}
-				}()
-			}
-			wg.Wait()
+					rb, cc := t/colChunks, t%colChunks
+					ic := rb * mc
+					mb := min(mc, g.m-ic)
+					if rb != lastRow {
+						packA(g, ap, ic, mb, pc, kb, kr)
+						lastRow = rb
+					}
+					p0, p1 := cc*panels/colChunks, (cc+1)*panels/colChunks
+					macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, p0*nr, min(nb, p1*nr))
+				}
+			})
 		}
 	}
 }
@@ -348,14 +327,14 @@ func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb int, kr *microKernel) {
 			for p := 0; p < kb; p++ {
 				src := g.a[(pc+p)*g.lda+ic+ir : (pc+p)*g.lda+ic+ir+rows]
 				d := panel[p*mr : p*mr+mr]
-				if alpha == 1 {
-					copy(d, src)
-				} else {
-					for r, v := range src {
-						d[r] = alpha * v
-					}
+				// Element loops, not copy/clear: runs are at most mr long, too short to pay for
+				// a memmove call.
+				for r, v := range src {
+					d[r] = alpha * v
 				}
-				clear(d[rows:])
+				for r := rows; r < mr; r++ {
+					d[r] = 0
+				}
 			}
 			continue
 		}
