@@ -96,3 +96,11 @@ forest-yardstick:
 	ETCH_FOREST_CSV=$(CACHE)/forest-gcseq.csv $(GO) test -count=1 -run TestYardstickCSV ./harness/model/forest
 	$(GO) test -run '^$$' -bench Forest -benchtime 3x ./harness/model/forest
 	/usr/bin/python3 harness/model/forest/testdata/sklearn_yardstick.py $(CACHE)/forest-gcseq.csv
+
+# nn: cnn_lstm training-epoch and inference benchmarks, then the PyTorch 1.13 yardstick on the same
+# shape (18k flows × 100 sizes, 25 classes, batch 128, 2 threads), back to back under the same load.
+# Needs python3-torch (apt-get install -y --no-install-recommends python3-torch).
+.PHONY: bench-nn
+bench-nn:
+	$(GO) test -run '^$$' -bench CNNLSTM -benchtime 1x ./harness/model/nn/
+	/usr/bin/python3 harness/model/nn/testdata/torch_yardstick.py --threads 2

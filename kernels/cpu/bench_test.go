@@ -92,3 +92,29 @@ func BenchmarkMicroKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCells measures the fused recurrent cells at the cnn_lstm / cnn_gru shapes
+// (batch 128; hidden 64 and 200), forward plus backward.
+func BenchmarkCells(b *testing.B) {
+	be := New(kernels.Options{})
+	for _, hidden := range []int{64, 200} {
+		const batch = 128
+		bh := batch * hidden
+		b.Run(fmt.Sprintf("lstm/h=%d", hidden), func(b *testing.B) {
+			gates, cp, c, h := be.Alloc(4*bh), be.Alloc(bh), be.Alloc(bh), be.Alloc(bh)
+			dg, dcp := be.Alloc(4*bh), be.Alloc(bh)
+			for b.Loop() {
+				be.LSTMCellForward(batch, hidden, gates, cp, c, h)
+				be.LSTMCellBackward(batch, hidden, gates, cp, c, h, c, dg, dcp)
+			}
+		})
+		b.Run(fmt.Sprintf("gru/h=%d", hidden), func(b *testing.B) {
+			gx, gh, hp, h := be.Alloc(3*bh), be.Alloc(3*bh), be.Alloc(bh), be.Alloc(bh)
+			dgx, dgh, dhp := be.Alloc(3*bh), be.Alloc(3*bh), be.Alloc(bh)
+			for b.Loop() {
+				be.GRUCellForward(batch, hidden, gx, gh, hp, h)
+				be.GRUCellBackward(batch, hidden, gx, gh, hp, h, dgx, dgh, dhp)
+			}
+		})
+	}
+}

@@ -1,9 +1,6 @@
 package cpu
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // Blocked SGEMM after Goto & van de Geijn ("Anatomy of high-performance matrix multiplication",
 // 2008) and the BLIS loop structure: C is split into one rectangle per worker goroutine; each
@@ -28,11 +25,18 @@ const smallGemm = 24 * 24 * 24
 
 // microKernel computes C[0:mr][0:nr] += Apanel·Bpanel for packed panels of depth k:
 // a[p*mr+i] and b[p*nr+j]; c has row stride ldc and at least (mr-1)*ldc+nr elements.
+// rowA, when set, is the same with the A panel stored row by row, a[i*lda+p]: packing an
+// untransposed A is then a row copy instead of a transposition (rows are padded by aPad
+// elements so the mr row streams do not collide in the L1 cache's sets).
 type microKernel struct {
 	name   string
 	mr, nr int
 	fn     func(k int, a, b, c []float32, ldc int)
+	rowA   func(k int, a, b, c []float32, ldc, lda int)
 }
+
+// aPad pads the rows of a row-major packed A block (elements; one cache line).
+const aPad = 16
 
 // gemmScratch holds one worker's pack buffers and an edge tile.
 type gemmScratch struct {
@@ -55,7 +59,7 @@ func (be *Backend) getScratch() *gemmScratch {
 // packedA returns the A pack buffer, allocating it on first use.
 func (s *gemmScratch) packedA() []float32 {
 	if s.a == nil {
-		s.a = make([]float32, gemmMC*gemmKC)
+		s.a = make([]float32, gemmMC*(gemmKC+aPad))
 	}
 	return s.a
 }
@@ -120,17 +124,10 @@ func (be *Backend) gemmStatic(g *gemmArgs, workers int) {
 	tm, tn := splitGrid(workers, g.m, g.n, kr.mr, kr.nr)
 	rowCut := func(i int) int { return cut(i, tm, g.m, kr.mr) }
 	colCut := func(j int) int { return cut(j, tn, g.n, kr.nr) }
-	var wg sync.WaitGroup
-	wg.Add(tm*tn - 1)
-	for w := 1; w < tm*tn; w++ {
+	be.pool.run(tm*tn, func(w int) {
 		i, j := w/tn, w%tn
-		go func() {
-			defer wg.Done()
-			be.gemmBlock(g, rowCut(i), rowCut(i+1), colCut(j), colCut(j+1))
-		}()
-	}
-	be.gemmBlock(g, 0, rowCut(1), 0, colCut(1))
-	wg.Wait()
+		be.gemmBlock(g, rowCut(i), rowCut(i+1), colCut(j), colCut(j+1))
+	})
 }
 
 // cut returns the start of part i of [0, n) split into parts pieces aligned to align.
@@ -190,7 +187,6 @@ func (be *Backend) gemmParallel(g *gemmArgs, workers int) {
 			be.putScratch(s)
 		}
 	}()
-	var wg sync.WaitGroup
 	for jc := 0; jc < g.n; jc += gemmNC {
 		nb := min(gemmNC, g.n-jc)
 		panels := (nb + nr - 1) / nr
@@ -202,43 +198,33 @@ func (be *Backend) gemmParallel(g *gemmArgs, workers int) {
 		for pc := 0; pc < g.k; pc += gemmKC {
 			kb := min(gemmKC, g.k-pc)
 			// Pack B: panel ranges split among the workers.
-			wg.Add(workers)
-			for w := 0; w < workers; w++ {
-				go func() {
-					defer wg.Done()
-					p0, p1 := w*panels/workers, (w+1)*panels/workers
-					if p0 < p1 {
-						packB(g, bp[p0*nr*kb:], pc, kb, jc+p0*nr, min(nb, p1*nr)-p0*nr, nr)
-					}
-				}()
-			}
-			wg.Wait()
+			be.pool.run(workers, func(w int) {
+				p0, p1 := w*panels/workers, (w+1)*panels/workers
+				if p0 < p1 {
+					packB(g, bp[p0*nr*kb:], pc, kb, jc+p0*nr, min(nb, p1*nr)-p0*nr, nr)
+				}
+			})
 			var next atomic.Int64
-			wg.Add(workers)
-			for w := 0; w < workers; w++ {
-				go func() {
-					defer wg.Done()
-					s := scratch[w]
-					ap := s.packedA()
-					lastRow := -1
-					for {
-						t := int(next.Add(1)) - 1
-						if t >= tasks {
-							return
-						}
-						rb, cc := t/colChunks, t%colChunks
-						ic := rb * mc
-						mb := min(mc, g.m-ic)
-						if rb != lastRow {
-							packA(g, ap, ic, mb, pc, kb, mr)
-							lastRow = rb
-						}
-						p0, p1 := cc*panels/colChunks, (cc+1)*panels/colChunks
-						macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, p0*nr, min(nb, p1*nr))
+			be.pool.run(workers, func(w int) {
+				s := scratch[w]
+				ap := s.packedA()
+				lastRow := -1
+				for {
+					t := int(next.Add(1)) - 1
+					if t >= tasks {
+						return
 					}
-				}()
-			}
-			wg.Wait()
+					rb, cc := t/colChunks, t%colChunks
+					ic := rb * mc
+					mb := min(mc, g.m-ic)
+					if rb != lastRow {
+						packA(g, ap, ic, mb, pc, kb, kr)
+						lastRow = rb
+					}
+					p0, p1 := cc*panels/colChunks, (cc+1)*panels/colChunks
+					macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, p0*nr, min(nb, p1*nr))
+				}
+			})
 		}
 	}
 }
@@ -254,7 +240,7 @@ func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 	s := be.getScratch()
 	defer be.putScratch(s)
 	scaleC(i1-i0, j1-j0, g.beta, g.c[i0*g.ldc+j0:], g.ldc)
-	mr, nr := kr.mr, kr.nr
+	nr := kr.nr
 	ap, bp := s.packedA(), s.packedB(nr)
 	for jc := j0; jc < j1; jc += gemmNC {
 		nb := min(gemmNC, j1-jc)
@@ -263,7 +249,7 @@ func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 			packB(g, bp, pc, kb, jc, nb, nr)
 			for ic := i0; ic < i1; ic += gemmMC {
 				mb := min(gemmMC, i1-ic)
-				packA(g, ap, ic, mb, pc, kb, mr)
+				packA(g, ap, ic, mb, pc, kb, kr)
 				macroKernel(kr, g, ap, bp, s.tile, ic, mb, jc, nb, kb, 0, nb)
 			}
 		}
@@ -275,19 +261,30 @@ func (be *Backend) gemmBlock(g *gemmArgs, i0, i1, j0, j1 int) {
 // cut by the edges of C go through tile.
 func macroKernel(kr *microKernel, g *gemmArgs, ap, bp, tile []float32, ic, mb, jc, nb, kb, jr0, jr1 int) {
 	mr, nr := kr.mr, kr.nr
+	rowA := useRowA(kr, g)
+	kbp := kb + aPad
 	for jr := jr0; jr < jr1; jr += nr {
 		bpan := bp[jr*kb : (jr+nr)*kb]
 		nw := min(nr, nb-jr)
 		for ir := 0; ir < mb; ir += mr {
-			apan := ap[ir*kb : (ir+mr)*kb]
 			mh := min(mr, mb-ir)
 			off := (ic+ir)*g.ldc + jc + jr
-			if mh == mr && nw == nr {
-				kr.fn(kb, apan, bpan, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
-				continue
+			full := mh == mr && nw == nr
+			if !full {
+				clear(tile)
 			}
-			clear(tile)
-			kr.fn(kb, apan, bpan, tile, nr)
+			switch {
+			case rowA && full:
+				kr.rowA(kb, ap[ir*kbp:(ir+mr)*kbp], bpan, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc, kbp)
+				continue
+			case rowA:
+				kr.rowA(kb, ap[ir*kbp:(ir+mr)*kbp], bpan, tile, nr, kbp)
+			case full:
+				kr.fn(kb, ap[ir*kb:(ir+mr)*kb], bpan, g.c[off:off+(mr-1)*g.ldc+nr], g.ldc)
+				continue
+			default:
+				kr.fn(kb, ap[ir*kb:(ir+mr)*kb], bpan, tile, nr)
+			}
 			for r := 0; r < mh; r++ {
 				crow := g.c[off+r*g.ldc : off+r*g.ldc+nw]
 				for j, v := range tile[r*nr : r*nr+nw] {
@@ -298,22 +295,46 @@ func macroKernel(kr *microKernel, g *gemmArgs, ap, bp, tile []float32, ic, mb, j
 	}
 }
 
-// packA packs alpha*op(A)[ic:ic+mb][pc:pc+kb] into panels of mr rows: dst[panel*mr*kb + p*mr + r],
-// zero-padding the last panel.
-func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb, mr int) {
-	alpha := g.alpha
+// useRowA reports whether A is packed row by row for kr.rowA (untransposed A only).
+func useRowA(kr *microKernel, g *gemmArgs) bool { return kr.rowA != nil && !g.transA }
+
+// packA packs alpha*op(A)[ic:ic+mb][pc:pc+kb]. For kr.rowA (useRowA) rows are copied with
+// stride kb+aPad (rows of a partial last panel are left as they are: their results are
+// discarded). Otherwise panels of mr rows are transposed, dst[panel*mr*kb + p*mr + r], and the
+// last panel is zero-padded.
+func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb int, kr *microKernel) {
+	alpha, mr := g.alpha, kr.mr
+	if useRowA(kr, g) {
+		kbp := kb + aPad
+		for r := 0; r < mb; r++ {
+			src := g.a[(ic+r)*g.lda+pc : (ic+r)*g.lda+pc+kb]
+			d := dst[r*kbp : r*kbp+kb]
+			if alpha == 1 {
+				copy(d, src)
+				continue
+			}
+			for p, v := range src {
+				d[p] = alpha * v
+			}
+		}
+		return
+	}
 	for ir := 0; ir < mb; ir += mr {
 		panel := dst[ir*kb : (ir+mr)*kb]
 		rows := min(mr, mb-ir)
 		if g.transA {
 			// op(A)[i][p] = a[p*lda+i]: mr contiguous values per p.
 			for p := 0; p < kb; p++ {
-				src := g.a[(pc+p)*g.lda+ic+ir:]
+				src := g.a[(pc+p)*g.lda+ic+ir : (pc+p)*g.lda+ic+ir+rows]
 				d := panel[p*mr : p*mr+mr]
-				for r := 0; r < rows; r++ {
-					d[r] = alpha * src[r]
+				// Element loops, not copy/clear: runs are at most mr long, too short to pay for
+				// a memmove call.
+				for r, v := range src {
+					d[r] = alpha * v
 				}
-				clear(d[rows:])
+				for r := rows; r < mr; r++ {
+					d[r] = 0
+				}
 			}
 			continue
 		}

@@ -23,9 +23,10 @@ type Backend struct {
 	threads int
 	log     *slog.Logger
 	kern    *microKernel
-	scratch chan *gemmScratch // idle GEMM pack buffers, at most threads of them
+	scratch chan *gemmScratch // idle GEMM pack buffers: one per worker plus the shared B
 	// staticBelow is the m·n·k under which parallel GEMMs use the static split.
 	staticBelow int
+	pool        *workerPool
 }
 
 var (
@@ -46,7 +47,11 @@ func New(opts kernels.Options) *Backend {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Backend{threads: t, log: log, kern: bestKernel(), scratch: make(chan *gemmScratch, t), staticBelow: defaultStaticBelow}
+	be := &Backend{threads: t, log: log, kern: bestKernel(), scratch: make(chan *gemmScratch, t+1),
+		staticBelow: defaultStaticBelow, pool: newWorkerPool(t)}
+	// The helpers reference only the pool, so the Backend can become unreachable; then they exit.
+	runtime.AddCleanup(be, func(p *workerPool) { p.stop() }, be.pool)
+	return be
 }
 
 // Threads reports the number of worker goroutines kernels may use.

@@ -140,14 +140,17 @@ func (be *Backend) LSTMCellForward(batch, hidden int, gates, cPrev, c, h kernels
 	be.parallel(batch, max(1, elemGrain/16/max(1, H)), func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			g := gs[b*4*H : (b+1)*4*H]
+			sigmoidSlice(g[:2*H], g[:2*H]) // i, f
+			tanhSlice(g[2*H:3*H], g[2*H:3*H])
+			sigmoidSlice(g[3*H:], g[3*H:]) // o
 			gi, gf, gg, gO := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
 			cpr, cr, hr := cp[b*H:(b+1)*H], cs[b*H:(b+1)*H], hs[b*H:(b+1)*H]
-			for j := 0; j < H; j++ {
-				i, f, gc, o := sigmoid(gi[j]), sigmoid(gf[j]), tanh(gg[j]), sigmoid(gO[j])
-				gi[j], gf[j], gg[j], gO[j] = i, f, gc, o
-				cv := f*cpr[j] + i*gc
-				cr[j] = cv
-				hr[j] = o * tanh(cv)
+			for j := range cr {
+				cr[j] = gf[j]*cpr[j] + gi[j]*gg[j]
+			}
+			tanhSlice(hr, cr)
+			for j := range hr {
+				hr[j] *= gO[j]
 			}
 		}
 	})
@@ -168,23 +171,34 @@ func (be *Backend) LSTMCellBackward(batch, hidden int, gates, cPrev, c, dh, dc k
 	dg := need("LSTMCellBackward", "dGates", dGates, batch*4*H)
 	dcp := need("LSTMCellBackward", "dcPrev", dcPrev, batch*H)
 	be.parallel(batch, max(1, elemGrain/16/max(1, H)), func(lo, hi int) {
+		var tcBuf [64]float32
 		for b := lo; b < hi; b++ {
 			g := gs[b*4*H : (b+1)*4*H]
 			d := dg[b*4*H : (b+1)*4*H]
-			for j := 0; j < H; j++ {
-				k := b*H + j
-				i, f, gc, o := g[j], g[H+j], g[2*H+j], g[3*H+j]
-				tc := tanh(cs[k])
-				dhv := dhs[k]
-				dct := dhv * o * (1 - tc*tc)
+			for j0 := 0; j0 < H; j0 += len(tcBuf) {
+				j1 := min(j0+len(tcBuf), H)
+				tc := tcBuf[:j1-j0]
+				tanhSlice(tc, cs[b*H+j0:b*H+j1])
+				gi, gf, gg, gO := g[j0:j1], g[H+j0:H+j1], g[2*H+j0:2*H+j1], g[3*H+j0:3*H+j1]
+				di, df, dgg, dO := d[j0:j1], d[H+j0:H+j1], d[2*H+j0:2*H+j1], d[3*H+j0:3*H+j1]
+				cpr, dhr, dcpr := cp[b*H+j0:b*H+j1], dhs[b*H+j0:b*H+j1], dcp[b*H+j0:b*H+j1]
+				var dcr []float32
 				if dcs != nil {
-					dct += dcs[k]
+					dcr = dcs[b*H+j0 : b*H+j1]
 				}
-				d[j] = dct * gc * i * (1 - i)
-				d[H+j] = dct * cp[k] * f * (1 - f)
-				d[2*H+j] = dct * i * (1 - gc*gc)
-				d[3*H+j] = dhv * tc * o * (1 - o)
-				dcp[k] = dct * f
+				for j, t := range tc {
+					i, f, gc, o := gi[j], gf[j], gg[j], gO[j]
+					dhv := dhr[j]
+					dct := dhv * o * (1 - t*t)
+					if dcr != nil {
+						dct += dcr[j]
+					}
+					di[j] = dct * gc * i * (1 - i)
+					df[j] = dct * cpr[j] * f * (1 - f)
+					dgg[j] = dct * i * (1 - gc*gc)
+					dO[j] = dhv * t * o * (1 - o)
+					dcpr[j] = dct * f
+				}
 			}
 		}
 	})
@@ -202,12 +216,18 @@ func (be *Backend) GRUCellForward(batch, hidden int, gx, gh, hPrev, h kernels.Bu
 		for b := lo; b < hi; b++ {
 			x := xs[b*3*H : (b+1)*3*H]
 			g := hs[b*3*H : (b+1)*3*H]
+			for j := 0; j < 2*H; j++ {
+				x[j] += g[j]
+			}
+			sigmoidSlice(x[:2*H], x[:2*H]) // r, z
 			for j := 0; j < H; j++ {
-				r := sigmoid(x[j] + g[j])
-				z := sigmoid(x[H+j] + g[H+j])
-				n := tanh(x[2*H+j] + r*g[2*H+j])
-				x[j], x[H+j], x[2*H+j] = r, z, n
-				out[b*H+j] = (1-z)*n + z*hp[b*H+j]
+				x[2*H+j] += x[j] * g[2*H+j]
+			}
+			tanhSlice(x[2*H:], x[2*H:]) // n
+			hr, hpr := out[b*H:(b+1)*H], hp[b*H:(b+1)*H]
+			for j := range hr {
+				z, n := x[H+j], x[2*H+j]
+				hr[j] = (1-z)*n + z*hpr[j]
 			}
 		}
 	})

@@ -12,14 +12,28 @@ func sgemm12x32AVX512(k int, a, b, c *float32, ldc int)
 //go:noescape
 func sgemm6x16AVX2(k int, a, b, c *float32, ldc int)
 
+// Variants reading the A panel row by row: a[i*lda+p].
+//
+//go:noescape
+func sgemm12x32AVX512RowA(k int, a, b, c *float32, ldc, lda int)
+
+//go:noescape
+func sgemm6x16AVX2RowA(k int, a, b, c *float32, ldc, lda int)
+
 var (
 	kernelAVX512 = &microKernel{name: "avx512 12x32", mr: 12, nr: 32, fn: func(k int, a, b, c []float32, ldc int) {
 		_, _, _ = a[12*k-1], b[32*k-1], c[11*ldc+31]
 		sgemm12x32AVX512(k, &a[0], &b[0], &c[0], ldc)
+	}, rowA: func(k int, a, b, c []float32, ldc, lda int) {
+		_, _, _ = a[11*lda+k-1], b[32*k-1], c[11*ldc+31]
+		sgemm12x32AVX512RowA(k, &a[0], &b[0], &c[0], ldc, lda)
 	}}
 	kernelAVX2 = &microKernel{name: "avx2+fma 6x16", mr: 6, nr: 16, fn: func(k int, a, b, c []float32, ldc int) {
 		_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
 		sgemm6x16AVX2(k, &a[0], &b[0], &c[0], ldc)
+	}, rowA: func(k int, a, b, c []float32, ldc, lda int) {
+		_, _, _ = a[5*lda+k-1], b[16*k-1], c[5*ldc+15]
+		sgemm6x16AVX2RowA(k, &a[0], &b[0], &c[0], ldc, lda)
 	}}
 )
 

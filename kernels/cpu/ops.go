@@ -223,13 +223,9 @@ func (be *Backend) Act(kind kernels.Activation, x, y kernels.Buffer, n int) {
 				yv[i] = max(v, 0)
 			}
 		case kernels.Sigmoid:
-			for i, v := range xv {
-				yv[i] = sigmoid(v)
-			}
+			sigmoidSlice(yv, xv)
 		case kernels.Tanh:
-			for i, v := range xv {
-				yv[i] = tanh(v)
-			}
+			tanhSlice(yv, xv)
 		default:
 			panic(fmt.Sprintf("kernels/cpu: Act: unknown activation %d", kind))
 		}
@@ -248,12 +244,14 @@ func (be *Backend) ActBackward(kind kernels.Activation, y, dy, dx kernels.Buffer
 		case kernels.Identity:
 			copy(dxv, dyv)
 		case kernels.ReLU:
+			// Branch-free (ReLU outputs are unpredictable): the mask is all ones exactly when the
+			// bits of y are those of a positive float, i.e. sign clear and not +0.
+			dyv = dyv[:len(yv)]
+			dxv = dxv[:len(yv)]
 			for i, v := range yv {
-				if v > 0 {
-					dxv[i] = dyv[i]
-				} else {
-					dxv[i] = 0
-				}
+				b := math.Float32bits(v)
+				mask := ^uint32(int32(b-1)>>31) & ^uint32(int32(b)>>31)
+				dxv[i] = math.Float32frombits(math.Float32bits(dyv[i]) & mask)
 			}
 		case kernels.Sigmoid:
 			for i, v := range yv {
@@ -316,10 +314,12 @@ func softmaxRow(in, out []float32) (logSum, mx float32) {
 	for _, v := range in[1:] {
 		mx = max(mx, v)
 	}
-	var sum float64
 	for i, v := range in {
-		e := float32(math.Exp(float64(v - mx)))
-		out[i] = e
+		out[i] = v - mx
+	}
+	expSlice(out, out)
+	var sum float64
+	for _, e := range out {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
@@ -456,6 +456,3 @@ func (be *Backend) SumSquares(x kernels.Buffer, n int) float32 {
 	}
 	return float32(s)
 }
-
-func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-func tanh(x float32) float32    { return float32(math.Tanh(float64(x))) }

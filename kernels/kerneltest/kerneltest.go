@@ -500,6 +500,12 @@ func testAct(t *testing.T, h *harness) {
 				checkClose(t, "ActBackward", h.down(dxb, n), wantDx, 1e-6)
 				h.b.ActBackward(kind, yb, dyb, dyb, n)
 				checkClose(t, "ActBackward in place", h.down(dyb, n), wantDx, 1e-6)
+				if kind == kernels.ReLU { // zeros of either sign and negatives block the gradient
+					ys := []float32{0, float32(math.Copysign(0, -1)), -1, 1e-30, 2}
+					yb2, dyb2, dxb2 := h.up(ys), h.up([]float32{1, 1, 1, 1, 1}), h.b.Alloc(5)
+					h.b.ActBackward(kind, yb2, dyb2, dxb2, 5)
+					checkExact(t, "ReLU backward at 0, -0, -1, 1e-30, 2", h.down(dxb2, 5), []float32{0, 0, 0, 1, 1})
+				}
 			})
 		}
 	}

@@ -56,6 +56,8 @@ func TestONNXParity(t *testing.T) {
 	}{
 		{"nn", TypeNN, extra},
 		{"dnn both", PresetDNN, smallParams(PresetDNN)},
+		{"dnn tab", PresetDNN, withParam(smallParams(PresetDNN), "inputs", "tab")},
+		{"dnn seq", PresetDNN, withParam(smallParams(PresetDNN), "inputs", "seq")},
 		{"cnn_lstm", PresetCNNLSTM, smallParams(PresetCNNLSTM)},
 		{"cnn_gru", PresetCNNGRU, smallParams(PresetCNNGRU)},
 		{"rnn_baseline", PresetRNNBaseline, smallParams(PresetRNNBaseline)},
@@ -113,4 +115,9 @@ func TestONNXParity(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withParam(p map[string]any, k string, v any) map[string]any {
+	p[k] = v
+	return p
 }

@@ -212,6 +212,16 @@ func (m *Model) Fit(ctx context.Context, train, val *model.Data) error {
 	if train.Classes < 2 {
 		return fmt.Errorf("%w: %d classes", model.ErrShape, train.Classes)
 	}
+	if w := train.Weights; w != nil {
+		if len(w) != train.Classes {
+			return fmt.Errorf("%w: %d class weights for %d classes", model.ErrShape, len(w), train.Classes)
+		}
+		for i, v := range w {
+			if !(v >= 0) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("%w: class weight %d is %v", model.ErrShape, i, v)
+			}
+		}
+	}
 	if err := m.chooseInputs(train); err != nil {
 		return err
 	}
@@ -376,7 +386,8 @@ func (m *Model) train(ctx context.Context, train, val *model.Data) error {
 	}
 	adam, _ := b.(kernels.AdamStepper)
 	if adam == nil {
-		return fmt.Errorf("nn: backend %s has no AdamStep", b.Name())
+		m.log.Info("nn: backend has no fused Adam step; updating on the host", "backend", b.Name())
+		adam = &hostAdam{b: b}
 	}
 	rng := rand.New(rand.NewPCG(m.seed, 0x5eed))
 	perm := make([]int, train.N)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/etchlab/etch/harness/model"
+	"github.com/etchlab/etch/kernels"
 )
 
 // synth makes a learnable dataset: each class has its own packet-size profile over time (a bump
@@ -122,7 +123,7 @@ func TestPresetsLearn(t *testing.T) {
 				t.Fatal(err)
 			}
 			acc := accuracy(t, m, test)
-			t.Logf("%s: test accuracy %.3f after %d epochs (%v)", kind, acc, len(m.History()), m.FitTime())
+			t.Logf("%s: test accuracy %.3f after %d epochs (%v)\n%s", kind, acc, len(m.History()), m.FitTime(), m.Summary())
 			if acc < 0.8 {
 				t.Errorf("%s: test accuracy %.3f, want ≥ 0.8 (history %+v)", kind, acc, m.History())
 			}
@@ -279,6 +280,11 @@ func TestFitShapeErrors(t *testing.T) {
 	if err := d.Fit(context.Background(), train, nil); err != nil {
 		t.Fatal(err)
 	}
+	bad := *train
+	bad.Weights = []float32{1}
+	if err := d.Fit(context.Background(), &bad, nil); !errors.Is(err, model.ErrShape) {
+		t.Errorf("one class weight for two classes: %v, want ErrShape", err)
+	}
 	other := synth(10, 7, 1, 2, 2, 1)
 	if err := d.PredictProba(context.Background(), other, make([]float32, 20)); !errors.Is(err, model.ErrShape) {
 		t.Errorf("predict on other sequence length: %v, want ErrShape", err)
@@ -429,4 +435,51 @@ func FuzzLoadHeader(f *testing.F) {
 			m.Close()
 		}
 	})
+}
+
+// plainBackend exposes only kernels.Backend, hiding the CPU backend's optional fused operations
+// (LSTM/GRU cells, Adam), as a minimal device backend would.
+type plainBackend struct{ kernels.Backend }
+
+// TestPlainBackendMatches trains the recurrent presets on a backend without fused operations
+// (feature-major composed recurrences, host Adam) and checks they match the fused run.
+func TestPlainBackendMatches(t *testing.T) {
+	train := synth(64, 9, 2, 0, 3, 12)
+	for _, kind := range []string{PresetCNNLSTM, PresetCNNGRU, PresetRNNBaseline} {
+		t.Run(kind, func(t *testing.T) {
+			run := func(b kernels.Backend) []float32 {
+				p := smallParams(kind)
+				p["epochs"] = 2
+				var params Params
+				if err := model.DecodeParams(p, &params); err != nil {
+					t.Fatal(err)
+				}
+				m, err := New(kind, params, model.Env{Seed: 9, Backend: b})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				if err := m.Fit(context.Background(), train, nil); err != nil {
+					t.Fatal(err)
+				}
+				out := make([]float32, train.N*train.Classes)
+				if err := m.PredictProba(context.Background(), train, out); err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			a := run(testBackend())
+			b := run(plainBackend{testBackend()})
+			worst := 0.0
+			for i := range a {
+				worst = math.Max(worst, math.Abs(float64(a[i]-b[i])))
+			}
+			t.Logf("%s: max |fused − plain| = %.2e", kind, worst)
+			for i := range a {
+				if math.Abs(float64(a[i]-b[i])) > 1e-3 {
+					t.Fatalf("probability %d: fused backend %v, plain backend %v", i, a[i], b[i])
+				}
+			}
+		})
+	}
 }

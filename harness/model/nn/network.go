@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/etchlab/etch/kernels"
 )
@@ -380,4 +381,41 @@ func (nw *network) backward(n int) {
 			dt = nw.tab[i].backward(dt, n)
 		}
 	}
+}
+
+// Summary describes the fitted architecture, one line per layer with its branch, input and
+// output shapes and parameter count, for logs and reports.
+func (m *Model) Summary() string {
+	if m.nw == nil {
+		return m.kind + ": not fitted"
+	}
+	var sb strings.Builder
+	total := 0
+	for _, p := range m.nw.params() {
+		total += p.size()
+	}
+	fmt.Fprintf(&sb, "%s: seq %d×%d, tab %d → %d classes, %d parameters\n", m.kind, m.arch.SeqLen,
+		m.arch.SeqChannels, m.arch.Tab, m.arch.Classes, total)
+	line := func(branch string, l layer) {
+		n := 0
+		for _, p := range l.params() {
+			n += p.size()
+		}
+		s := l.spec()
+		name := s.Type
+		if s.Activation != "" && s.Activation != "none" {
+			name += " " + s.Activation
+		}
+		fmt.Fprintf(&sb, "  %-4s %-16s %-10v → %-10v %d\n", branch, name, l.in(), l.out(), n)
+	}
+	for _, l := range m.nw.seq {
+		line("seq", l)
+	}
+	for _, l := range m.nw.tab {
+		line("tab", l)
+	}
+	for _, l := range m.nw.head {
+		line("head", l)
+	}
+	return sb.String()
 }

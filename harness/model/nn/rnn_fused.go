@@ -2,81 +2,104 @@ package nn
 
 import "github.com/etchlab/etch/kernels"
 
-// Batch-major recurrent layers on a backend's fused cells (kernels.LSTMCeller, kernels.GRUCeller).
-// The input projections of all time steps are one GEMM ([n·T][I] × Wxᵀ), the per-step work is
-// a strided copy of the step's projections, one recurrent GEMM and the fused cell; backward
-// collects the gate gradients of all steps and finishes with two big GEMMs (dWx, dx). Parameters
-// are the same tensors as the feature-major path, so models move freely between backends.
+// Recurrent layers on a backend's fused cells (kernels.LSTMCeller, kernels.GRUCeller). The input
+// [n][T][I] is first copied to time-major order [T][n][I] (T strided block copies), so the input
+// projections of all steps are one GEMM whose result is already laid out per step: step t's gate
+// pre-activations are the contiguous rows [t·n, (t+1)·n) and the recurrent GEMM accumulates into
+// them in place; the cells write their gate gradients straight into the time-major gradient
+// buffer, and backward finishes with two big GEMMs (dWx and dx) and T block copies back to
+// batch-major. Parameters are the same tensors as the feature-major path, so models move freely
+// between backends.
 
-// fusedBufs are the per-layer workspaces of the fused path. Step t's slices live at t·maxN·width
-// so that views are made once.
+// fusedBufs are the per-layer workspaces of the fused path; step views are rebuilt when the batch
+// size changes.
 type fusedBufs struct {
-	xp     kernels.Buffer   // [n·T][G·H] input projections (+ input bias)
-	g      []kernels.Buffer // per step gates [n][G·H] (LSTM: activated; GRU: gx activated)
-	gh     []kernels.Buffer // GRU: per step recurrent pre-activations [n][3H]
-	c      []kernels.Buffer // LSTM: per step cell state [n][H]
-	hs     []kernels.Buffer // per step hidden state [n][H]
-	xpt    []kernels.Buffer // strided views of xp per step
-	dxpt   []kernels.Buffer // strided views of dxp per step
-	zero   kernels.Buffer   // [n][H] zeros (h_{-1}, c_{-1})
-	dg     kernels.Buffer   // [n][G·H]
-	dgh    kernels.Buffer   // GRU [n][3H]
-	dc     kernels.Buffer   // LSTM [n][H]
-	dh2    kernels.Buffer   // [n][H] second running-gradient buffer
-	dxp    kernels.Buffer   // [n·T][G·H]
-	stride int
+	xtm, dxtm   kernels.Buffer // [T·n][I] time-major input and its gradient
+	xp, dxp     kernels.Buffer // [T·n][G·H] projections (LSTM gates / GRU gx) and their gradients
+	ghs         kernels.Buffer // GRU [T·n][3H] recurrent pre-activations
+	cs, hs      kernels.Buffer // [T·n][H] cell (LSTM) and hidden states
+	zero        kernels.Buffer // [n][H] zeros (h_{-1}, c_{-1})
+	dgh         kernels.Buffer // GRU [n][3H]
+	dc          kernels.Buffer // LSTM [n][H]
+	dh2         kernels.Buffer // [n][H] second running-gradient buffer
+	n           int            // batch size the views below were made for
+	g, dg, gh   []kernels.Buffer
+	c, h, x, dx []kernels.Buffer
 }
 
 func (l *rnnBase) reserveFused(n int, f *fusedBufs, gru bool) {
-	T, H, G := l.inS.T, l.h, l.gates
+	T, H, G, I := l.inS.T, l.h, l.gates, l.inS.C
 	nt := l.nt
-	f.stride = n
-	f.xp, f.dxp = nt.alloc(n*T*G*H), nt.alloc(n*T*G*H)
-	gs, hs := nt.alloc(T*n*G*H), nt.alloc(T*n*H)
-	f.g, f.hs, f.xpt, f.dxpt = make([]kernels.Buffer, T), make([]kernels.Buffer, T), make([]kernels.Buffer, T), make([]kernels.Buffer, T)
-	var cs, ghs kernels.Buffer
+	f.xtm, f.xp, f.dxp, f.hs = nt.alloc(T*n*I), nt.alloc(T*n*G*H), nt.alloc(T*n*G*H), nt.alloc(T*n*H)
+	if l.needDx {
+		f.dxtm = nt.alloc(T * n * I)
+	}
 	if gru {
-		ghs = nt.alloc(T * n * G * H)
-		f.gh = make([]kernels.Buffer, T)
-		f.dgh = nt.alloc(n * G * H)
+		f.ghs, f.dgh = nt.alloc(T*n*G*H), nt.alloc(n*G*H)
 	} else {
-		cs = nt.alloc(T * n * H)
-		f.c = make([]kernels.Buffer, T)
-		f.dc = nt.alloc(n * H)
+		f.cs, f.dc = nt.alloc(T*n*H), nt.alloc(n*H)
+	}
+	f.zero, f.dh2 = nt.alloc(n*H), nt.alloc(n*H)
+	f.n = 0
+}
+
+// bindFused makes the per-step views for batch size n (and input x).
+func (l *rnnBase) bindFused(f *fusedBufs, x kernels.Buffer, n int, gru bool) {
+	T, H, GH, I := l.inS.T, l.h, l.gates*l.h, l.inS.C
+	nt := l.nt
+	l.x = x
+	if f.x == nil {
+		f.x, f.dx = make([]kernels.Buffer, T), make([]kernels.Buffer, T)
 	}
 	for t := range T {
-		f.g[t] = nt.view(gs, t*n*G*H, n*G*H)
-		f.hs[t] = nt.view(hs, t*n*H, n*H)
-		f.xpt[t] = nt.view(f.xp, t*G*H, stridedLen(n, G*H, T*G*H))
-		f.dxpt[t] = nt.view(f.dxp, t*G*H, stridedLen(n, G*H, T*G*H))
+		f.x[t] = nt.view(x, t*I, stridedLen(n, I, T*I))
+	}
+	if f.n == n {
+		return
+	}
+	f.n = n
+	f.g, f.dg, f.h = make([]kernels.Buffer, T), make([]kernels.Buffer, T), make([]kernels.Buffer, T)
+	f.gh, f.c = make([]kernels.Buffer, T), make([]kernels.Buffer, T)
+	for t := range T {
+		f.g[t] = nt.view(f.xp, t*n*GH, n*GH)
+		f.dg[t] = nt.view(f.dxp, t*n*GH, n*GH)
+		f.h[t] = nt.view(f.hs, t*n*H, n*H)
 		if gru {
-			f.gh[t] = nt.view(ghs, t*n*G*H, n*G*H)
+			f.gh[t] = nt.view(f.ghs, t*n*GH, n*GH)
 		} else {
-			f.c[t] = nt.view(cs, t*n*H, n*H)
+			f.c[t] = nt.view(f.cs, t*n*H, n*H)
+		}
+		if l.needDx {
+			f.dx[t] = nt.view(l.dx, t*I, stridedLen(n, I, T*I))
 		}
 	}
-	f.zero, f.dg, f.dh2 = nt.alloc(n*H), nt.alloc(n*G*H), nt.alloc(n*H)
 }
 
-// project computes xp = x·Wxᵀ (+ bias) for all n·T rows.
-func (l *rnnBase) project(f *fusedBufs, x kernels.Buffer, n int, bias *param) {
+// project copies x to time-major order and computes xp = x·Wxᵀ + bias for all T·n rows.
+func (l *rnnBase) project(f *fusedBufs, n int, bias *param) {
+	b := l.nt.b
 	T, I, GH := l.inS.T, l.inS.C, l.gates*l.h
-	l.x = x
-	l.nt.b.Gemm(false, true, n*T, GH, I, 1, x, I, l.wx.w, I, 0, f.xp, GH)
-	l.nt.b.AddBias(f.xp, n*T, GH, bias.w)
+	for t := range T {
+		b.Copy2D(n, I, f.x[t], T*I, l.nt.view(f.xtm, t*n*I, n*I), I)
+	}
+	b.Gemm(false, true, T*n, GH, I, 1, f.xtm, I, l.wx.w, I, 0, f.xp, GH)
+	b.AddBias(f.xp, T*n, GH, bias.w)
 }
 
-// finish accumulates dWx and the input bias gradient and computes dx from the collected
-// projection gradients.
+// finish accumulates dWx and the input bias gradient from the time-major projection gradients
+// and computes dx (batch-major).
 func (l *rnnBase) finish(f *fusedBufs, n int, bias *param) kernels.Buffer {
 	b := l.nt.b
 	T, I, GH := l.inS.T, l.inS.C, l.gates*l.h
-	b.Gemm(true, false, GH, I, n*T, 1, f.dxp, GH, l.x, I, 1, l.wx.g, I)
-	b.SumRows(f.dxp, n*T, GH, bias.g, 1)
+	b.Gemm(true, false, GH, I, T*n, 1, f.dxp, GH, f.xtm, I, 1, l.wx.g, I)
+	b.SumRows(f.dxp, T*n, GH, bias.g, 1)
 	if !l.needDx {
 		return nil
 	}
-	b.Gemm(false, false, n*T, I, GH, 1, f.dxp, GH, l.wx.w, I, 0, l.dx, I)
+	b.Gemm(false, false, T*n, I, GH, 1, f.dxp, GH, l.wx.w, I, 0, f.dxtm, I)
+	for t := range T {
+		b.Copy2D(n, I, l.nt.view(f.dxtm, t*n*I, n*I), I, f.dx[t], T*I)
+	}
 	return l.dx
 }
 
@@ -91,13 +114,13 @@ func (l *rnnBase) seedFused(t int, dy, dh kernels.Buffer, n int) {
 	}
 }
 
-// out emits step t's hidden state into the batch-major output.
+// outFused emits step t's hidden state into the batch-major output.
 func (l *rnnBase) outFused(t int, h kernels.Buffer, n int) {
 	H, T := l.h, l.inS.T
 	if l.seqOut {
 		l.nt.b.Copy2D(n, H, h, H, l.yt[t], T*H)
 	} else if t == T-1 {
-		l.nt.b.Copy(l.nt.view(l.y, 0, n*H), l.nt.view(h, 0, n*H))
+		l.nt.b.Copy(l.nt.view(l.y, 0, n*H), h)
 	}
 }
 
@@ -116,17 +139,16 @@ func (l *lstm) forward(x kernels.Buffer, n int, train bool) kernels.Buffer {
 		return l.forwardFM(x, n, train)
 	}
 	b, f, T, H := l.nt.b, &l.f, l.inS.T, l.h
-	l.project(f, x, n, l.bias)
+	l.bindFused(f, x, n, false)
+	l.project(f, n, l.bias)
 	for t := range T {
-		g := f.g[t]
-		b.Copy2D(n, 4*H, f.xpt[t], T*4*H, g, 4*H)
 		cPrev := f.zero
 		if t > 0 {
-			b.Gemm(false, true, n, 4*H, H, 1, f.hs[t-1], H, l.wh.w, H, 1, g, 4*H)
+			b.Gemm(false, true, n, 4*H, H, 1, f.h[t-1], H, l.wh.w, H, 1, f.g[t], 4*H)
 			cPrev = f.c[t-1]
 		}
-		l.cell.LSTMCellForward(n, H, g, cPrev, f.c[t], f.hs[t])
-		l.outFused(t, f.hs[t], n)
+		l.cell.LSTMCellForward(n, H, f.g[t], cPrev, f.c[t], f.h[t])
+		l.outFused(t, f.h[t], n)
 	}
 	return l.y
 }
@@ -138,7 +160,6 @@ func (l *lstm) backward(dy kernels.Buffer, n int) kernels.Buffer {
 	b, f, T, H := l.nt.b, &l.f, l.inS.T, l.h
 	dh := l.nt.view(l.dh, 0, n*H)
 	dc := l.nt.view(f.dc, 0, n*H)
-	dg := l.nt.view(f.dg, 0, n*4*H)
 	b.Fill(dh, 0)
 	b.Fill(dc, 0)
 	for t := T - 1; t >= 0; t-- {
@@ -147,10 +168,10 @@ func (l *lstm) backward(dy kernels.Buffer, n int) kernels.Buffer {
 		if t > 0 {
 			cPrev = f.c[t-1]
 		}
+		dg := f.dg[t]
 		l.cell.LSTMCellBackward(n, H, f.g[t], cPrev, f.c[t], dh, dc, dg, dc)
-		b.Copy2D(n, 4*H, dg, 4*H, f.dxpt[t], T*4*H)
 		if t > 0 {
-			b.Gemm(true, false, 4*H, H, n, 1, dg, 4*H, f.hs[t-1], H, 1, l.wh.g, H)
+			b.Gemm(true, false, 4*H, H, n, 1, dg, 4*H, f.h[t-1], H, 1, l.wh.g, H)
 			b.Gemm(false, false, n, H, 4*H, 1, dg, 4*H, l.wh.w, H, 0, dh, H)
 		}
 	}
@@ -172,20 +193,20 @@ func (l *gru) forward(x kernels.Buffer, n int, train bool) kernels.Buffer {
 		return l.forwardFM(x, n, train)
 	}
 	b, f, T, H := l.nt.b, &l.f, l.inS.T, l.h
-	l.project(f, x, n, l.bx)
+	l.bindFused(f, x, n, true)
+	l.project(f, n, l.bx)
 	for t := range T {
-		gx, gh := f.g[t], f.gh[t]
-		b.Copy2D(n, 3*H, f.xpt[t], T*3*H, gx, 3*H)
+		gh := f.gh[t]
 		hPrev := f.zero
 		if t > 0 {
-			hPrev = f.hs[t-1]
+			hPrev = f.h[t-1]
 			b.Gemm(false, true, n, 3*H, H, 1, hPrev, H, l.wh.w, H, 0, gh, 3*H)
 		} else {
-			b.Fill(l.nt.view(gh, 0, n*3*H), 0)
+			b.Fill(gh, 0)
 		}
 		b.AddBias(gh, n, 3*H, l.bh.w)
-		l.cell.GRUCellForward(n, H, gx, gh, hPrev, f.hs[t])
-		l.outFused(t, f.hs[t], n)
+		l.cell.GRUCellForward(n, H, f.g[t], gh, hPrev, f.h[t])
+		l.outFused(t, f.h[t], n)
 	}
 	return l.y
 }
@@ -196,16 +217,15 @@ func (l *gru) backward(dy kernels.Buffer, n int) kernels.Buffer {
 	}
 	b, f, T, H := l.nt.b, &l.f, l.inS.T, l.h
 	dh, dh2 := l.nt.view(l.dh, 0, n*H), l.nt.view(f.dh2, 0, n*H)
-	dgx, dgh := l.nt.view(f.dg, 0, n*3*H), l.nt.view(f.dgh, 0, n*3*H)
+	dgh := l.nt.view(f.dgh, 0, n*3*H)
 	b.Fill(dh, 0)
 	for t := T - 1; t >= 0; t-- {
 		l.seedFused(t, dy, dh, n)
 		hPrev := f.zero
 		if t > 0 {
-			hPrev = f.hs[t-1]
+			hPrev = f.h[t-1]
 		}
-		l.cell.GRUCellBackward(n, H, f.g[t], f.gh[t], hPrev, dh, dgx, dgh, dh2)
-		b.Copy2D(n, 3*H, dgx, 3*H, f.dxpt[t], T*3*H)
+		l.cell.GRUCellBackward(n, H, f.g[t], f.gh[t], hPrev, dh, f.dg[t], dgh, dh2)
 		b.SumRows(dgh, n, 3*H, l.bh.g, 1)
 		if t > 0 {
 			b.Gemm(true, false, 3*H, H, n, 1, dgh, 3*H, hPrev, H, 1, l.wh.g, H)

@@ -5,7 +5,9 @@ Same architecture as harness/model/nn's cnn_lstm preset (Conv1D 64 k3 ReLU -> Ma
 Dropout 0.3 -> LSTM 64 -> Dropout 0.3 -> Dense 64 ReLU -> Dense classes), Adam lr 1e-3, batch 128,
 on a GCseq-shaped synthetic set (flows x 100 packet sizes, 25 classes: a class-specific bump plus
 noise, like the Go benchmark's generator). Prints one JSON line: seconds per epoch, inference
-flows/s and test accuracy.
+flows/s and test accuracy. --dump DIR also writes the exact train/test sets (train.bin, test.bin:
+int32 n, int32 length, n*length float32 sizes, n int32 labels, little-endian) for
+BenchmarkCNNLSTMAccuracy (ETCH_NN_YARDSTICK_DATA=DIR), so both tools train on the same flows.
 
     apt-get install -y --no-install-recommends python3-torch
     /usr/bin/python3 harness/model/nn/testdata/torch_yardstick.py --threads 2
@@ -56,12 +58,19 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--dump", default="")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
     x, y = synth(a.flows, a.len, a.classes, rng)
     xt, yt = synth(a.flows // 4, a.len, a.classes, rng)
+    if a.dump:
+        for name, (dx, dy) in (("train.bin", (x, y)), ("test.bin", (xt, yt))):
+            with open(f"{a.dump}/{name}", "wb") as f:
+                f.write(np.array(dx.shape, dtype="<i4").tobytes())
+                f.write(dx.astype("<f4").tobytes())
+                f.write(dy.astype("<i4").tobytes())
     mean, std = x.mean(), x.std()
     x, xt = (x - mean) / std, (xt - mean) / std
     X, Y = torch.from_numpy(x).unsqueeze(-1), torch.from_numpy(y)
