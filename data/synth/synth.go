@@ -534,6 +534,9 @@ func (l *Lab) Generate(ctx context.Context, emit func(ts time.Time, frame []byte
 			}
 			f.next++
 			if f.next == len(f.pkts) {
+				// Release the frames now: f lives in its batch's array, which stays reachable
+				// while any flow of the batch is still open.
+				f.pkts = nil
 				heap.Pop(&h)
 			} else {
 				heap.Fix(&h, 0)

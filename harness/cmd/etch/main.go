@@ -48,6 +48,8 @@ func commands() []command {
 		{"version", "print the etch version", runVersion},
 		{"extract", "packet captures → flows file (.parquet/.jsonl/.csv)", runExtract},
 		{"fingerprint", "print TLS/QUIC fingerprints (SNI, JA3, JA4, ...) per flow of captures", runFingerprint},
+		// Temporary: becomes `etch data synth` once the `data` command table exists.
+		{"synth", "synthetic traffic lab → flows file or pcap (etch data synth)", runDataSynth},
 	}
 }
 
