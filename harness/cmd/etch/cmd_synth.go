@@ -71,6 +71,6 @@ func runDataSynth(ctx context.Context, e *env, args []string) error {
 	}
 	secs := time.Since(start).Seconds()
 	e.log.Info("synth", "out", *out, "flows", sum.Flows, "records", sum.Records, "packets", sum.Packets,
-		"unlabeled", sum.Unlabeled, "seed", *seed, "seconds", secs, "flows_per_s", float64(sum.Flows)/secs)
+		"split", sum.Split, "seed", *seed, "seconds", secs, "flows_per_s", float64(sum.Flows)/secs)
 	return nil
 }
