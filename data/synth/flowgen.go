@@ -59,6 +59,10 @@ type flowGen struct {
 	bw    float64 // bytes per µs on the bottleneck
 	arena []byte
 	pkts  []packet
+	offs  []int
+	// reuse keeps arena and pkts across flows; noChecksums leaves TCP/UDP checksums zero
+	// (Records: the extractor does not read them).
+	reuse, noChecksums bool
 }
 
 func (g *flowGen) reset() {
@@ -68,9 +72,14 @@ func (g *flowGen) reset() {
 		s.last = -1
 	}
 	g.segs = g.segs[:0]
-	// The frames of a flow outlive the generator (they wait in the merge heap), so arena and
-	// packet slices are new for every flow; finish sizes them.
-	g.arena, g.pkts = nil, nil
+	// In Generate the frames of a flow outlive the generator (they wait in the merge heap), so
+	// arena and packet slices are new for every flow (finish sizes them); Records consumes a
+	// flow before building the next and reuses them.
+	if g.reuse {
+		g.arena, g.pkts = g.arena[:0], g.pkts[:0]
+	} else {
+		g.arena, g.pkts = nil, nil
+	}
 }
 
 func sideIdx(server bool) int {
@@ -230,17 +239,18 @@ func (g *flowGen) finish(start int64) []packet {
 	for i := range out {
 		size += ethLen + ipv4Len + tcpLen + len(out[i].opts) + out[i].n
 	}
-	g.arena = make([]byte, 0, size)
-	g.pkts = make([]packet, 0, len(out))
-	offs := make([]int, 0, len(out)+1)
+	g.arena = slices.Grow(g.arena, size)
+	g.pkts = slices.Grow(g.pkts, len(out))
+	offs := g.offs[:0]
 	for i := range out {
 		sg := &out[i]
 		s, peer := &g.side[sideIdx(sg.server)], &g.side[1-sideIdx(sg.server)]
 		offs = append(offs, len(g.arena))
 		g.arena = appendTCP(g.arena, &s.h, &peer.h, sg.flags, sg.seq, sg.ack, s.win, sg.opts,
-			s.stream[sg.off:sg.off+sg.n])
+			s.stream[sg.off:sg.off+sg.n], !g.noChecksums)
 	}
 	offs = append(offs, len(g.arena))
+	g.offs = offs
 	for i := range out {
 		g.pkts = append(g.pkts, packet{ts: start + out[i].ts, frame: g.arena[offs[i]:offs[i+1]:offs[i+1]]})
 	}

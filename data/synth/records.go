@@ -49,7 +49,7 @@ func Records(ctx context.Context, cfg Config, fcfg flow.Config, emit func(*data.
 		pkts int
 	}
 	newWorker := func() func(flowSpec) (flowRecords, error) {
-		g := &flowGen{}
+		g := &flowGen{reuse: true, noChecksums: true}
 		dec := flow.NewDecoder()
 		var p flow.Packet
 		var out []data.Record
