@@ -27,7 +27,7 @@ const (
 	maxPreamble = 16
 	// maxPending is how many segments seen before the hello's first one are kept, so that
 	// the hello's later segments are not lost when they arrive first.
-	maxPending = 8
+	maxPending = 16
 	// maxRecord is the largest TLS record length accepted (2^14 plus expansion).
 	maxRecord = 1<<14 + 2048
 )
