@@ -1,6 +1,7 @@
 package tlsfp
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -133,11 +134,10 @@ func handshakeBody(b []byte, want uint8, what string) (reader, error) {
 	if t != want {
 		return reader{}, errAt(what, 0, ErrNotHello)
 	}
-	body := r.sub(n, what)
-	if body.err != nil {
-		return reader{}, body.err
+	if n > len(b)-4 {
+		return reader{}, errAt(what, 1, fmt.Errorf("length %d, only %d bytes: %w", n, len(b)-4, ErrTruncated))
 	}
-	return body, nil
+	return r.sub(n, what), nil
 }
 
 // ParseClientHello parses a ClientHello handshake message: b starts with the handshake
