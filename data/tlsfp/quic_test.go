@@ -133,6 +133,24 @@ func TestQUICTracker(t *testing.T) {
 	}
 }
 
+func TestQUICRetry(t *testing.T) {
+	ch, sh := testHellos(t)
+	odcid := unhex(t, "8394c8f03e515708")
+	newID := unhex(t, "bbbbbbbb")
+	cscid := unhex(t, "c0ffee")
+	retry := append([]byte{0xf0, 0, 0, 0, 1, 3}, cscid...)
+	retry = append(append(retry, byte(len(newID))), newID...)
+	retry = append(retry, "token"...)
+	retry = append(retry, make([]byte, 16)...) // integrity tag (not checked)
+	tr := NewTracker(UDP)
+	tr.Packet(true, 0, sealInitial(t, QUICv1, odcid, odcid, cscid, true, 0, cryptoFrame(0, ch[5:])))
+	tr.Packet(false, 0, retry)
+	tr.Packet(false, 0, sealInitial(t, QUICv1, newID, cscid, newID, false, 0, cryptoFrame(0, sh[5:])))
+	if r := tr.Result(); r.JA4 == "" || r.JA4S == "" || tr.Err() != nil {
+		t.Errorf("after Retry: %+v, err %v", r, tr.Err())
+	}
+}
+
 func TestParseInitialErrors(t *testing.T) {
 	odcid := unhex(t, "8394c8f03e515708")
 	good := sealInitial(t, QUICv1, odcid, odcid, nil, true, 7, cryptoFrame(0, []byte{1, 0, 0, 0}))

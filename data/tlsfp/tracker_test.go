@@ -132,6 +132,7 @@ func TestTrackerErrors(t *testing.T) {
 	}{
 		{"hello too large", [][]byte{big}, ErrTooLarge},
 		{"malformed hello", [][]byte{bad}, ErrTruncated},
+		{"missing segment", [][]byte{ch[:100], nil, make([]byte, 1000)}, ErrTruncated},
 		{"record of another type inside the hello", [][]byte{append([]byte{0x16, 3, 1, 0, 10}, ch[5:15]...), {0x17, 3, 3, 0, 1, 0}}, ErrNotHello},
 	}
 	for _, tc := range tests {
@@ -139,6 +140,10 @@ func TestTrackerErrors(t *testing.T) {
 			tr := NewTracker(TCP)
 			seq := uint32(1)
 			for _, s := range tc.segs {
+				if s == nil { // a lost segment: skip far ahead
+					seq += MaxHelloBytes
+					continue
+				}
 				tr.Packet(true, seq, s)
 				seq += uint32(len(s))
 			}
