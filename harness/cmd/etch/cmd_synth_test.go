@@ -26,7 +26,7 @@ func TestDataSynth(t *testing.T) {
 		{"bad label", []string{"-o", filepath.Join(dir, "c.parquet"), "--label", "nope"}, 2, "-label"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errs := runCLI(t, append([]string{"synth"}, tc.args...)...)
+			code, _, errs := runCLI(t, append([]string{"data", "synth"}, tc.args...)...)
 			if code != tc.code || !strings.Contains(errs, tc.err) {
 				t.Fatalf("code %d, stderr %q; want %d and %q", code, errs, tc.code, tc.err)
 			}

@@ -48,8 +48,7 @@ func commands() []command {
 		{"version", "print the etch version", runVersion},
 		{"extract", "packet captures → flows file (.parquet/.jsonl/.csv)", runExtract},
 		{"fingerprint", "print TLS/QUIC fingerprints (SNI, JA3, JA4, ...) per flow of captures", runFingerprint},
-		// Temporary: becomes `etch data synth` once the `data` command table exists.
-		{"synth", "synthetic traffic lab → flows file or pcap (etch data synth)", runDataSynth},
+		{"data", "datasets: info, import, list, fetch, synth (etch data help)", runData},
 	}
 }
 
