@@ -99,10 +99,12 @@ func pseudoSum(src, dst *host, proto byte, l4len int) uint32 {
 }
 
 // appendTCP appends an Ethernet/IPv4/TCP frame carrying payload.
-// Without csum the TCP checksum is left zero.
-func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint16, opts, payload []byte, csum bool) []byte {
+// The segment carries plen payload bytes on the wire, of which the frame holds payload (all of
+// them, or none when the frame is cut like a capture with a short snap length). Without csum
+// (or when the payload is cut) the TCP checksum is left zero.
+func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint16, opts, payload []byte, plen int, csum bool) []byte {
 	hl := tcpLen + len(opts)
-	buf, _ = appendIPv4(buf, src, dst, 6, hl+len(payload))
+	buf, _ = appendIPv4(buf, src, dst, 6, hl+plen)
 	t := len(buf)
 	buf = append(buf, byte(src.port>>8), byte(src.port), byte(dst.port>>8), byte(dst.port),
 		byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq),
@@ -110,7 +112,7 @@ func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint
 		byte(hl/4)<<4, flags, byte(win>>8), byte(win), 0, 0, 0, 0)
 	buf = append(buf, opts...)
 	buf = append(buf, payload...)
-	if csum {
+	if csum && len(payload) == plen {
 		sum := csumAdd(pseudoSum(src, dst, 6, hl+len(payload)), buf[t:])
 		binary.BigEndian.PutUint16(buf[t+16:], csumFold(sum))
 	}

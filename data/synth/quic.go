@@ -243,7 +243,7 @@ func (g *flowGen) appendShort(b []byte, dcid []byte, n int) []byte {
 }
 
 func (g *flowGen) appendFiller(b []byte, n int) []byte {
-	start := g.r.IntN(len(g.fill) - n)
+	start := g.fillAt(n)
 	return append(b, g.fill[start:start+n]...)
 }
 
