@@ -104,3 +104,11 @@ forest-yardstick:
 bench-nn:
 	$(GO) test -run '^$$' -bench CNNLSTM -benchtime 1x ./harness/model/nn/
 	/usr/bin/python3 harness/model/nn/testdata/torch_yardstick.py --threads 2
+
+# The embedded default dataset: the traffic lab's 30 services, 20k flows, seed 1 (etch data synth).
+# Regenerate it after changing data/synth, data/flow or data/tlsfp, and commit the result.
+.PHONY: data
+DEFAULT_DATASET := data/samples/default.parquet
+data: build
+	mkdir -p $(dir $(DEFAULT_DATASET))
+	./bin/etch data synth -o $(DEFAULT_DATASET) --classes 30 --flows 20000 --seed 1

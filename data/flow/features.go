@@ -9,7 +9,7 @@ import (
 
 // scratch holds the buffers fill sorts values in, reused across flows.
 type scratch struct {
-	size, pay, iat [3][]float64 // [0] fwd, [1] bwd, [2] all
+	size, pay, iat [3][]int32 // [0] fwd, [1] bwd, [2] all
 }
 
 // fill writes flow f into t.rec.
@@ -101,17 +101,27 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 		if !p.fwd {
 			d = 1
 		}
+		sc.size[d] = append(sc.size[d], p.size)
+		sc.pay[d] = append(sc.pay[d], p.payload)
 		for _, k := range [2]int{d, 2} {
-			sc.size[k] = append(sc.size[k], float64(p.size))
-			sc.pay[k] = append(sc.pay[k], float64(p.payload))
 			if seen[k] {
-				sc.iat[k] = append(sc.iat[k], float64(max(p.ts-last[k], 0)))
+				sc.iat[k] = append(sc.iat[k], int32(min(max(p.ts-last[k], 0), math.MaxInt32)))
 			}
 			if !seen[k] || p.ts > last[k] {
 				last[k] = p.ts
 			}
 			seen[k] = true
 		}
+	}
+	for d := range 2 {
+		slices.Sort(sc.size[d])
+		slices.Sort(sc.pay[d])
+	}
+	// Both directions: merge the sorted halves.
+	sc.size[2] = merge(sc.size[2][:0], sc.size[0], sc.size[1])
+	sc.pay[2] = merge(sc.pay[2][:0], sc.pay[0], sc.pay[1])
+	for d := range 3 {
+		slices.Sort(sc.iat[d])
 	}
 	var v [data.NumStats]float64
 	o := 0
@@ -127,9 +137,6 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 			psum, psq = f.psum[0]+f.psum[1], f.psumSq[0]+f.psumSq[1]
 			mx, pmx = max(f.maxSize[0], f.maxSize[1]), max(f.maxPay[0], f.maxPay[1])
 		}
-		slices.Sort(sc.size[d])
-		slices.Sort(sc.pay[d])
-		slices.Sort(sc.iat[d])
 		// size: count p25 p50 p75 max mean var
 		v[o] = n
 		v[o+1], v[o+2], v[o+3] = quartiles(sc.size[d])
@@ -146,6 +153,22 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 	s.SetVector(v[:])
 }
 
+// merge appends the merge of sorted a and b to dst.
+func merge(dst, a, b []int32) []int32 {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] <= b[j] {
+			dst = append(dst, a[i])
+			i++
+		} else {
+			dst = append(dst, b[j])
+			j++
+		}
+	}
+	dst = append(dst, a[i:]...)
+	return append(dst, b[j:]...)
+}
+
 func meanVar(n, sum, sq float64) (mean, variance float64) {
 	if n == 0 {
 		return 0, 0
@@ -157,21 +180,21 @@ func meanVar(n, sum, sq float64) (mean, variance float64) {
 
 // quartiles returns the 25th, 50th and 75th percentiles of sorted x (linear interpolation
 // between closest ranks, numpy's default); zeros for an empty x.
-func quartiles(x []float64) (p25, p50, p75 float64) {
+func quartiles(x []int32) (p25, p50, p75 float64) {
 	return percentile(x, 0.25), percentile(x, 0.5), percentile(x, 0.75)
 }
 
-func percentile(x []float64, q float64) float64 {
+func percentile(x []int32, q float64) float64 {
 	switch len(x) {
 	case 0:
 		return 0
 	case 1:
-		return x[0]
+		return float64(x[0])
 	}
 	h := float64(len(x)-1) * q
 	lo := int(h)
 	if lo >= len(x)-1 {
-		return x[len(x)-1]
+		return float64(x[len(x)-1])
 	}
-	return x[lo] + (h-float64(lo))*(x[lo+1]-x[lo])
+	return float64(x[lo]) + (h-float64(lo))*float64(x[lo+1]-x[lo])
 }

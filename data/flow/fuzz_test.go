@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/etchlab/etch/data"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // FuzzReader feeds arbitrary bytes through the capture reader, the decoder and the flow table.
@@ -66,4 +67,40 @@ func checkCaptureErr(t *testing.T, err error, size int) {
 	if !errors.Is(err, ErrCapture) && !errors.Is(err, ErrTruncated) {
 		t.Fatalf("error neither ErrCapture nor ErrTruncated: %v", err)
 	}
+}
+
+// FuzzDecode checks that the fast path and gopacket's DecodingLayerParser decode every frame
+// alike.
+func FuzzDecode(f *testing.F) {
+	for _, proto := range []uint8{ProtoTCP, ProtoUDP} {
+		for _, v6 := range []bool{false, true} {
+			p := synthPkt{src: ipC, dst: ipS, sport: 1234, dport: 443, proto: proto, flags: FlagSYN, payload: []byte("hello"), ipv6: v6}
+			fr := appendFrame(nil, &p)
+			f.Add(uint8(layers.LinkTypeEthernet), fr)
+			f.Add(uint8(layers.LinkTypeRaw), fr[14:])
+			f.Add(uint8(layers.LinkTypeEthernet), fr[:len(fr)-3])
+			f.Add(uint8(layers.LinkTypeEthernet), append(fr, 0, 0, 0, 0))
+		}
+	}
+	f.Fuzz(func(t *testing.T, lt uint8, frame []byte) {
+		link := layers.LinkType(lt)
+		var fast, slow Packet
+		okFast, done := fastDecode(link, frame, &fast)
+		if !done {
+			return
+		}
+		d := NewDecoder()
+		okSlow := d.decodeLayers(link, frame, &slow)
+		if okFast != okSlow {
+			t.Fatalf("fast %v, parser %v", okFast, okSlow)
+		}
+		if !okFast {
+			return
+		}
+		if fast.Src != slow.Src || fast.Dst != slow.Dst || fast.SrcPort != slow.SrcPort || fast.DstPort != slow.DstPort ||
+			fast.Proto != slow.Proto || fast.IPVersion != slow.IPVersion || fast.Flags != slow.Flags || fast.Seq != slow.Seq ||
+			fast.IPLen != slow.IPLen || fast.PayloadLen != slow.PayloadLen || !bytes.Equal(fast.Payload, slow.Payload) {
+			t.Fatalf("fast %+v\nparser %+v", fast, slow)
+		}
+	})
 }

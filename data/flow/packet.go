@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"encoding/binary"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 )
@@ -106,7 +108,20 @@ func firstLayer(lt layers.LinkType, data []byte) gopacket.LayerType {
 
 // Decode decodes frame (link type lt) into p. It returns false for frames that are not TCP or
 // UDP over IP, or whose headers are damaged; such frames are skipped, never an error.
+//
+// The common frames (Ethernet or raw IP; IPv4 without options or IPv6 without extension
+// headers; TCP or UDP) take a hand-written fast path that gives exactly what the
+// DecodingLayerParser gives (FuzzDecode checks this) in a fraction of the time; the others go
+// through gopacket's DecodingLayerParser.
 func (d *Decoder) Decode(lt layers.LinkType, frame []byte, p *Packet) bool {
+	if ok, done := fastDecode(lt, frame, p); done {
+		return ok
+	}
+	return d.decodeLayers(lt, frame, p)
+}
+
+// decodeLayers decodes with gopacket's DecodingLayerParser.
+func (d *Decoder) decodeLayers(lt layers.LinkType, frame []byte, p *Packet) bool {
 	parser := d.parsers[firstLayer(lt, frame)]
 	if parser == nil {
 		return false
@@ -144,6 +159,9 @@ func (d *Decoder) Decode(lt layers.LinkType, frame []byte, p *Packet) bool {
 				p.IPLen = len(d.ip6.Contents) + len(d.ip6.Payload)
 			}
 			ipHdr = 40
+			if d.ip6.HopByHop != nil {
+				ipHdr += d.ip6.HopByHop.ActualLength
+			}
 		case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
 			ipHdr += len(d.ext.Contents)
 		case layers.LayerTypeTCP:
@@ -191,4 +209,103 @@ func tcpFlags(t *layers.TCP) uint8 {
 	set(t.ACK, FlagACK)
 	set(t.URG, FlagURG)
 	return f
+}
+
+// fastDecode decodes the common frames; done is false when the frame needs the full decoder.
+func fastDecode(lt layers.LinkType, frame []byte, p *Packet) (ok, done bool) {
+	var ip []byte
+	v6 := false
+	switch lt {
+	case layers.LinkTypeEthernet:
+		if len(frame) < 14 {
+			return false, false
+		}
+		switch binary.BigEndian.Uint16(frame[12:]) {
+		case 0x0800:
+		case 0x86dd:
+			v6 = true
+		default:
+			return false, false
+		}
+		ip = frame[14:]
+	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6, 12, 14:
+		ip = frame
+		v6 = firstLayer(lt, frame) == layers.LayerTypeIPv6
+	default:
+		return false, false
+	}
+	var l4 []byte
+	var ipHdr int
+	if !v6 {
+		if len(ip) < 20 || ip[0]&0x0f != 5 {
+			return false, false
+		}
+		length := int(binary.BigEndian.Uint16(ip[2:]))
+		if length == 0 {
+			return false, false
+		}
+		if length < 20 {
+			return false, true
+		}
+		if ip[6]&0x20 != 0 || binary.BigEndian.Uint16(ip[6:])&0x1fff != 0 {
+			return false, true // a fragment
+		}
+		p.IPVersion = 4
+		p.Src, p.Dst = [16]byte{}, [16]byte{}
+		copy(p.Src[:4], ip[12:16])
+		copy(p.Dst[:4], ip[16:20])
+		p.IPLen = length
+		p.Proto = ip[9]
+		ipHdr = 20
+		l4 = ip[20:min(length, len(ip))]
+	} else {
+		if len(ip) < 40 || (ip[6] != ProtoTCP && ip[6] != ProtoUDP) {
+			return false, false
+		}
+		plen := int(binary.BigEndian.Uint16(ip[4:]))
+		if plen == 0 {
+			return false, false
+		}
+		p.IPVersion = 6
+		copy(p.Src[:], ip[8:24])
+		copy(p.Dst[:], ip[24:40])
+		p.IPLen = 40 + plen
+		p.Proto = ip[6]
+		ipHdr = 40
+		l4 = ip[40:min(40+plen, len(ip))]
+	}
+	switch p.Proto {
+	case ProtoTCP:
+		if len(l4) < 20 {
+			return false, true
+		}
+		off := int(l4[12]>>4) * 4
+		if off < 20 || off > len(l4) {
+			return false, true
+		}
+		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		p.Seq = binary.BigEndian.Uint32(l4[4:])
+		p.Flags = l4[13] & 0x3f
+		p.Payload = l4[off:]
+		p.PayloadLen = max(p.IPLen-ipHdr-off, 0)
+		return true, true
+	case ProtoUDP:
+		if len(l4) < 8 {
+			return false, true
+		}
+		ulen := int(binary.BigEndian.Uint16(l4[4:]))
+		switch {
+		case ulen >= 8:
+			p.Payload = l4[8:min(ulen, len(l4))]
+		case ulen == 0:
+			p.Payload = l4[8:]
+		default:
+			return false, true
+		}
+		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		p.Seq, p.Flags = 0, 0
+		p.PayloadLen = max(p.IPLen-ipHdr-8, 0)
+		return true, true
+	}
+	return false, true
 }

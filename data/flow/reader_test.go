@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -230,5 +231,44 @@ func TestModifiedPcap(t *testing.T) {
 		if err != nil || n != tc.packets || r.Modified() != tc.modified {
 			t.Errorf("%s: %d packets, modified %v, err %v; want %d, %v", tc.file, n, r.Modified(), err, tc.packets, tc.modified)
 		}
+	}
+}
+
+// TestDecodeAgreesOnSharedCaptures runs every frame of the shared captures through the fast
+// path and gopacket's parser.
+func TestDecodeAgreesOnSharedCaptures(t *testing.T) {
+	needShared(t)
+	files, _ := filepath.Glob(filepath.Join(sharedData, "ja4/pcap/*"))
+	more, _ := filepath.Glob(filepath.Join(sharedData, "matousp-ja3s/*/*/*.pcap*"))
+	files = append(files, more...)
+	d := NewDecoder()
+	n := 0
+	for _, f := range files {
+		r, fh, err := Open(f)
+		if err != nil {
+			continue
+		}
+		for {
+			frame, _, lt, err := r.Next()
+			if err != nil {
+				break
+			}
+			var fast, slow Packet
+			okFast, done := fastDecode(lt, frame, &fast)
+			if !done {
+				continue
+			}
+			n++
+			okSlow := d.decodeLayers(lt, frame, &slow)
+			same := bytes.Equal(fast.Payload, slow.Payload)
+			fast.Payload, slow.Payload = nil, nil
+			if okFast != okSlow || (okFast && (!reflect.DeepEqual(fast, slow) || !same)) {
+				t.Errorf("%s packet %d: fast %v %+v, parser %v %+v", f, r.Packets(), okFast, fast, okSlow, slow)
+			}
+		}
+		fh.Close()
+	}
+	if n < 10000 {
+		t.Errorf("only %d frames took the fast path", n)
 	}
 }

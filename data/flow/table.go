@@ -339,6 +339,9 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 	f.maxSize[d] = max(f.maxSize[d], size)
 	f.maxPay[d] = max(f.maxPay[d], pay)
 	if len(f.log) < t.cfg.StatsCap {
+		if f.log == nil {
+			f.log = make([]pktRec, 0, min(t.cfg.StatsCap, 64))
+		}
 		f.log = append(f.log, pktRec{ts: tsUS, size: size, payload: pay, fwd: fwd})
 	}
 	if p.Proto == ProtoTCP && p.Flags != 0 {

@@ -204,10 +204,10 @@ func TestMaxFlowsEvicts(t *testing.T) {
 
 func TestPercentile(t *testing.T) {
 	for _, tc := range []struct {
-		x    []float64
+		x    []int32
 		q    float64
 		want float64
-	}{{nil, 0.5, 0}, {[]float64{7}, 0.25, 7}, {[]float64{1, 2, 3, 4}, 0.25, 1.75}, {[]float64{1, 2, 3, 4}, 0.5, 2.5}, {[]float64{1, 2, 3, 4}, 1, 4}} {
+	}{{nil, 0.5, 0}, {[]int32{7}, 0.25, 7}, {[]int32{1, 2, 3, 4}, 0.25, 1.75}, {[]int32{1, 2, 3, 4}, 0.5, 2.5}, {[]int32{1, 2, 3, 4}, 1, 4}} {
 		if got := percentile(tc.x, tc.q); got != tc.want {
 			t.Errorf("percentile(%v, %v) = %v, want %v", tc.x, tc.q, got, tc.want)
 		}

@@ -59,6 +59,13 @@ type flowGen struct {
 	bw    float64 // bytes per µs on the bottleneck
 	arena []byte
 	pkts  []packet
+	offs  []int
+	// reuse keeps arena and pkts across flows; noChecksums leaves TCP/UDP checksums zero;
+	// snap cuts TCP application-data segments after the TCP header, as a capture with a short
+	// snap length would (Records: the extractor reads neither, and the TLS parser reads only
+	// handshake bytes, which are always kept whole).
+	reuse, noChecksums, snap bool
+	fillPos                  int
 }
 
 func (g *flowGen) reset() {
@@ -68,9 +75,15 @@ func (g *flowGen) reset() {
 		s.last = -1
 	}
 	g.segs = g.segs[:0]
-	// The frames of a flow outlive the generator (they wait in the merge heap), so arena and
-	// packet slices are new for every flow; finish sizes them.
-	g.arena, g.pkts = nil, nil
+	g.fillPos = 0
+	// In Generate the frames of a flow outlive the generator (they wait in the merge heap), so
+	// arena and packet slices are new for every flow (finish sizes them); Records consumes a
+	// flow before building the next and reuses them.
+	if g.reuse {
+		g.arena, g.pkts = g.arena[:0], g.pkts[:0]
+	} else {
+		g.arena, g.pkts = nil, nil
+	}
 }
 
 func sideIdx(server bool) int {
@@ -143,7 +156,9 @@ func (g *flowGen) write(server bool, t int64, off, n int) int64 {
 				g.planAck(true, lastTS+g.rtt+g.jitter(30, 0.5), false)
 			}
 		}
-		off += l
+		if off >= 0 {
+			off += l
+		}
 		n -= l
 		t = lastTS + int64(float64(l+54)/g.bw) + g.jitter(3, 0.8)
 		inBatch++
@@ -162,12 +177,22 @@ func (g *flowGen) write(server bool, t int64, off, n int) int64 {
 // per-record overhead to the side's stream and returns the stream offset and byte count.
 func (g *flowGen) appendRecords(server bool, n, overhead int) (int, int) {
 	s := &g.side[sideIdx(server)]
+	if g.snap {
+		// Cut frames: only the wire length matters, no byte is materialised.
+		total := 0
+		for n > 0 {
+			p := min(n, maxRecord)
+			total += p + overhead
+			n -= p
+		}
+		return -1, total
+	}
 	off := len(s.stream)
 	for n > 0 {
 		p := min(n, maxRecord)
 		l := p + overhead - 5
 		s.stream = append(s.stream, 23, 3, 3, byte(l>>8), byte(l))
-		start := g.r.IntN(len(g.fill) - l)
+		start := g.fillAt(l)
 		s.stream = append(s.stream, g.fill[start:start+l]...)
 		n -= p
 	}
@@ -230,17 +255,22 @@ func (g *flowGen) finish(start int64) []packet {
 	for i := range out {
 		size += ethLen + ipv4Len + tcpLen + len(out[i].opts) + out[i].n
 	}
-	g.arena = make([]byte, 0, size)
-	g.pkts = make([]packet, 0, len(out))
-	offs := make([]int, 0, len(out)+1)
+	g.arena = slices.Grow(g.arena, size)
+	g.pkts = slices.Grow(g.pkts, len(out))
+	offs := g.offs[:0]
 	for i := range out {
 		sg := &out[i]
 		s, peer := &g.side[sideIdx(sg.server)], &g.side[1-sideIdx(sg.server)]
 		offs = append(offs, len(g.arena))
+		var payload []byte
+		if sg.off >= 0 {
+			payload = s.stream[sg.off : sg.off+sg.n]
+		}
 		g.arena = appendTCP(g.arena, &s.h, &peer.h, sg.flags, sg.seq, sg.ack, s.win, sg.opts,
-			s.stream[sg.off:sg.off+sg.n])
+			payload, sg.n, !g.noChecksums)
 	}
 	offs = append(offs, len(g.arena))
+	g.offs = offs
 	for i := range out {
 		g.pkts = append(g.pkts, packet{ts: start + out[i].ts, frame: g.arena[offs[i]:offs[i+1]:offs[i+1]]})
 	}
@@ -263,3 +293,11 @@ func slicesSortSegs(segs []seg) {
 // maxPauseUS caps think times and pauses between exchanges (40 s), below the flow extractor's
 // default idle timeout (60 s), so that one connection is one flow.
 const maxPauseUS = 40_000_000
+
+// fillAt returns where the next n filler bytes start in g.fill. Positions come from a counter,
+// not from the flow's RNG, so that the draws (and thus the flow) do not depend on whether bytes
+// are materialised (Records cuts application data).
+func (g *flowGen) fillAt(n int) int {
+	g.fillPos = (g.fillPos + 4099) % (len(g.fill) - maxRecord - 64)
+	return g.fillPos % (len(g.fill) - n)
+}

@@ -99,9 +99,12 @@ func pseudoSum(src, dst *host, proto byte, l4len int) uint32 {
 }
 
 // appendTCP appends an Ethernet/IPv4/TCP frame carrying payload.
-func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint16, opts, payload []byte) []byte {
+// The segment carries plen payload bytes on the wire, of which the frame holds payload (all of
+// them, or none when the frame is cut like a capture with a short snap length). Without csum
+// (or when the payload is cut) the TCP checksum is left zero.
+func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint16, opts, payload []byte, plen int, csum bool) []byte {
 	hl := tcpLen + len(opts)
-	buf, _ = appendIPv4(buf, src, dst, 6, hl+len(payload))
+	buf, _ = appendIPv4(buf, src, dst, 6, hl+plen)
 	t := len(buf)
 	buf = append(buf, byte(src.port>>8), byte(src.port), byte(dst.port>>8), byte(dst.port),
 		byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq),
@@ -109,24 +112,29 @@ func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint
 		byte(hl/4)<<4, flags, byte(win>>8), byte(win), 0, 0, 0, 0)
 	buf = append(buf, opts...)
 	buf = append(buf, payload...)
-	sum := csumAdd(pseudoSum(src, dst, 6, hl+len(payload)), buf[t:])
-	binary.BigEndian.PutUint16(buf[t+16:], csumFold(sum))
+	if csum && len(payload) == plen {
+		sum := csumAdd(pseudoSum(src, dst, 6, hl+len(payload)), buf[t:])
+		binary.BigEndian.PutUint16(buf[t+16:], csumFold(sum))
+	}
 	return buf
 }
 
 // appendUDP appends an Ethernet/IPv4/UDP frame carrying payload.
-func appendUDP(buf []byte, src, dst *host, payload []byte) []byte {
+// Without csum the UDP checksum is left zero (meaning "none" in IPv4).
+func appendUDP(buf []byte, src, dst *host, payload []byte, csum bool) []byte {
 	l := udpLen + len(payload)
 	buf, _ = appendIPv4(buf, src, dst, 17, l)
 	u := len(buf)
 	buf = append(buf, byte(src.port>>8), byte(src.port), byte(dst.port>>8), byte(dst.port),
 		byte(l>>8), byte(l), 0, 0)
 	buf = append(buf, payload...)
-	c := csumFold(csumAdd(pseudoSum(src, dst, 17, l), buf[u:]))
-	if c == 0 {
-		c = 0xffff
+	if csum {
+		c := csumFold(csumAdd(pseudoSum(src, dst, 17, l), buf[u:]))
+		if c == 0 {
+			c = 0xffff
+		}
+		binary.BigEndian.PutUint16(buf[u+6:], c)
 	}
-	binary.BigEndian.PutUint16(buf[u+6:], c)
 	return buf
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
+	"slices"
 )
 
 // QUIC flows carry a real crypto/tls QUIC handshake (tls.QUICClient/QUICServer): the
@@ -242,7 +243,7 @@ func (g *flowGen) appendShort(b []byte, dcid []byte, n int) []byte {
 }
 
 func (g *flowGen) appendFiller(b []byte, n int) []byte {
-	start := g.r.IntN(len(g.fill) - n)
+	start := g.fillAt(n)
 	return append(b, g.fill[start:start+n]...)
 }
 
@@ -409,16 +410,17 @@ func (g *flowGen) finishUDP(start int64) []packet {
 	for i := range g.segs {
 		size += ethLen + ipv4Len + udpLen + g.segs[i].n
 	}
-	g.arena = make([]byte, 0, size)
-	g.pkts = make([]packet, 0, len(g.segs))
-	offs := make([]int, 0, len(g.segs)+1)
+	g.arena = slices.Grow(g.arena, size)
+	g.pkts = slices.Grow(g.pkts, len(g.segs))
+	offs := g.offs[:0]
 	for i := range g.segs {
 		sg := &g.segs[i]
 		s, peer := &g.side[sideIdx(sg.server)], &g.side[1-sideIdx(sg.server)]
 		offs = append(offs, len(g.arena))
-		g.arena = appendUDP(g.arena, &s.h, &peer.h, s.stream[sg.off:sg.off+sg.n])
+		g.arena = appendUDP(g.arena, &s.h, &peer.h, s.stream[sg.off:sg.off+sg.n], !g.noChecksums)
 	}
 	offs = append(offs, len(g.arena))
+	g.offs = offs
 	for i := range g.segs {
 		g.pkts = append(g.pkts, packet{ts: start + g.segs[i].ts, frame: g.arena[offs[i]:offs[i+1]:offs[i+1]]})
 	}

@@ -470,25 +470,35 @@ func Generate(ctx context.Context, cfg Config, emit func(ts time.Time, frame []b
 
 const batchSize = 64
 
-// Generate runs the lab; see the package function Generate.
-func (l *Lab) Generate(ctx context.Context, emit func(ts time.Time, frame []byte) error) error {
+// pipeline builds flows on cfg.Workers goroutines: work turns a flow spec into a result (each
+// worker calls newWorker once for its own state), and consume receives the results in flow index
+// order on the calling goroutine, so the output never depends on scheduling.
+func pipeline[T any](ctx context.Context, l *Lab, newWorker func() func(flowSpec) (T, error), consume func(flowSpec, T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	type result struct {
+		vals []T
+		err  error
+	}
 	type job struct {
 		specs []flowSpec
-		out   chan []builtFlow
+		out   chan result
+	}
+	type pending struct {
+		specs []flowSpec
+		out   chan result
 	}
 	jobs := make(chan job)
-	order := make(chan chan []builtFlow, 4*l.cfg.Workers)
+	order := make(chan pending, 4*l.cfg.Workers)
 	go func() {
 		defer close(jobs)
 		defer close(order)
 		var batch []flowSpec
 		send := func() bool {
-			j := job{specs: batch, out: make(chan []builtFlow, 1)}
+			j := job{specs: batch, out: make(chan result, 1)}
 			batch = nil
 			select {
-			case order <- j.out:
+			case order <- pending(j):
 			case <-ctx.Done():
 				return false
 			}
@@ -511,16 +521,42 @@ func (l *Lab) Generate(ctx context.Context, emit func(ts time.Time, frame []byte
 	}()
 	for w := 0; w < l.cfg.Workers; w++ {
 		go func() {
-			g := &flowGen{}
+			work := newWorker()
 			for j := range jobs {
-				res := make([]builtFlow, len(j.specs))
+				res := result{vals: make([]T, len(j.specs))}
 				for i, sp := range j.specs {
-					res[i] = l.build(g, sp)
+					if res.vals[i], res.err = work(sp); res.err != nil {
+						break
+					}
 				}
 				j.out <- res
 			}
 		}()
 	}
+	for p := range order {
+		var res result
+		select {
+		case res = <-p.out:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if res.err != nil {
+			return res.err
+		}
+		for i := range res.vals {
+			if err := consume(p.specs[i], res.vals[i]); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// Generate runs the lab; see the package function Generate.
+func (l *Lab) Generate(ctx context.Context, emit func(ts time.Time, frame []byte) error) error {
 	var h flowHeap
 	emitUntil := func(limit int64, all bool) error {
 		for h.Len() > 0 {
@@ -534,6 +570,7 @@ func (l *Lab) Generate(ctx context.Context, emit func(ts time.Time, frame []byte
 			}
 			f.next++
 			if f.next == len(f.pkts) {
+				f.pkts = nil
 				heap.Pop(&h)
 			} else {
 				heap.Fix(&h, 0)
@@ -541,30 +578,26 @@ func (l *Lab) Generate(ctx context.Context, emit func(ts time.Time, frame []byte
 		}
 		return nil
 	}
-	for out := range order {
-		var flows []builtFlow
-		select {
-		case flows = <-out:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		for i := range flows {
-			f := &flows[i]
-			if err := emitUntil(f.pkts[0].ts, false); err != nil {
-				return err
-			}
-			if l.cfg.OnFlow != nil {
-				if err := l.cfg.OnFlow(l.info(&f.spec)); err != nil {
-					return err
-				}
-			}
-			heap.Push(&h, f)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
+	newWorker := func() func(flowSpec) (*builtFlow, error) {
+		g := &flowGen{}
+		return func(sp flowSpec) (*builtFlow, error) {
+			f := l.build(g, sp)
+			return &f, nil
 		}
 	}
-	if err := ctx.Err(); err != nil {
+	err := pipeline(ctx, l, newWorker, func(sp flowSpec, f *builtFlow) error {
+		if err := emitUntil(f.pkts[0].ts, false); err != nil {
+			return err
+		}
+		if l.cfg.OnFlow != nil {
+			if err := l.cfg.OnFlow(l.info(&sp)); err != nil {
+				return err
+			}
+		}
+		heap.Push(&h, f)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	return emitUntil(0, true)

@@ -25,9 +25,10 @@ const (
 	// maxPreamble is how many data segments or datagrams a direction may send before its
 	// hello starts (SOCKS, HTTP CONNECT, STARTTLS greetings) before it is given up on.
 	maxPreamble = 16
-	// maxPending is how many segments seen before the hello's first one are kept, so that
-	// the hello's later segments are not lost when they arrive first.
-	maxPending = 8
+	// maxPending and maxPendingBytes bound the segments kept from before the hello's first
+	// one, so that the hello's later segments are not lost when they arrive first.
+	maxPending      = 16
+	maxPendingBytes = 8 << 10
 	// maxRecord is the largest TLS record length accepted (2^14 plus expansion).
 	maxRecord = 1<<14 + 2048
 )
@@ -65,6 +66,7 @@ type dirState struct {
 	pending  []segment // before anchoring, kept for out-of-order arrival
 	buffered int
 	preamble int
+	pendingB int
 	scratch  []byte
 	// QUIC
 	crypto    *CryptoStream
@@ -282,10 +284,15 @@ func (t *Tracker) tcp(d *dirState, client bool, seq uint32, p []byte) {
 				t.giveUp(d)
 				return
 			}
-			if len(d.pending) == maxPending {
+			if len(p) > maxPendingBytes {
+				return
+			}
+			for len(d.pending) > 0 && (len(d.pending) == maxPending || d.pendingB+len(p) > maxPendingBytes) {
+				d.pendingB -= len(d.pending[0].data)
 				d.pending = d.pending[1:]
 			}
 			d.pending = append(d.pending, segment{seq: seq, data: bytes.Clone(p)})
+			d.pendingB += len(p)
 			return
 		}
 		// Fast path: the whole hello in this segment, nothing copied.
@@ -304,11 +311,16 @@ func (t *Tracker) tcp(d *dirState, client bool, seq uint32, p []byte) {
 				d.buffered += len(s.data)
 			}
 		}
-		d.pending = nil
+		d.pending, d.pendingB = nil, 0
 	} else {
 		rel := seq - d.base
-		if int32(rel) < 0 || rel >= MaxHelloBytes {
-			return // before the hello, or far beyond it
+		if int32(rel) < 0 {
+			return // before the hello: a retransmitted preamble
+		}
+		if rel >= MaxHelloBytes {
+			t.fail(d, fmt.Errorf("%s stream: %w", dirName(client), errAt("tls stream", contiguousLen(d.segs),
+				fmt.Errorf("segment missing, data already at offset %d: %w", rel, ErrTruncated))))
+			return
 		}
 		for _, s := range d.segs {
 			if s.seq == rel && len(s.data) >= len(p) {
@@ -338,8 +350,7 @@ func (t *Tracker) tcp(d *dirState, client bool, seq uint32, p []byte) {
 		}
 	}
 	d.scratch = buf
-	msg, hs, st, err := handshakeFromRecords(buf, want, nil)
-	_ = hs
+	msg, _, st, err := handshakeFromRecords(buf, want, nil)
 	switch st {
 	case complete:
 		msg = bytes.Clone(msg)
@@ -350,9 +361,25 @@ func (t *Tracker) tcp(d *dirState, client bool, seq uint32, p []byte) {
 		t.fail(d, fmt.Errorf("%s stream: %w", dirName(client), err))
 	default:
 		if d.buffered > MaxHelloBytes {
-			t.fail(d, fmt.Errorf("%s stream: %d bytes buffered without a complete hello: %w", dirName(client), d.buffered, ErrTooLarge))
+			t.fail(d, fmt.Errorf("%s stream: %w", dirName(client), errAt("tls stream", len(buf),
+				fmt.Errorf("segment missing, %d bytes buffered: %w", d.buffered, ErrTruncated))))
 		}
 	}
+}
+
+// contiguousLen returns the length of the gap-free prefix of sorted-or-not segments.
+func contiguousLen(segs []segment) int {
+	n := 0
+	for grew := true; grew; {
+		grew = false
+		for _, s := range segs {
+			if int(s.seq) <= n && int(s.seq)+len(s.data) > n {
+				n = int(s.seq) + len(s.data)
+				grew = true
+			}
+		}
+	}
+	return n
 }
 
 // quic handles one UDP datagram.
@@ -375,6 +402,16 @@ func (t *Tracker) quic(d *dirState, client bool, p []byte) {
 			return
 		}
 		t.odcid = bytes.Clone(dcid)
+	}
+	if !client && t.odcid != nil && len(p) > 6 && p[0]&0x80 != 0 {
+		// A Retry moves the Initial keys to the connection ID the server chose.
+		if h, typ, err := parseLongHeader(p, 0); err == nil && typ == retryType(h.version) && h.version != 0 {
+			if _, _, _, ok := versionParams(h.version); ok {
+				t.odcid = bytes.Clone(h.scid)
+				t.keys = [2]*initialKeys{}
+				return
+			}
+		}
 	}
 	if t.odcid == nil || p[0]&0x80 == 0 {
 		if d.datagrams > maxPreamble {

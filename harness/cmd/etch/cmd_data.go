@@ -23,6 +23,7 @@ func dataCommands() []command {
 		{"import", "import a third-party dataset (gcseq, arff, csv, cesnet) into a flows file", runDataImport},
 		{"list", "list the dataset catalogue", runDataList},
 		{"fetch", "download a catalogue dataset into the cache (resumable, verified)", runDataFetch},
+		{"synth", "synthetic traffic lab: flows file (.parquet/.jsonl/.csv) or packets (.pcap)", runDataSynth},
 	}
 }
 

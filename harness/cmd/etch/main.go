@@ -53,7 +53,7 @@ func commands() []command {
 		{"report", "re-render a run directory's report from its results.json", runReport},
 		{"compare", "show metric deltas between two run directories", runCompare},
 		{"trial", "run one planned trial: etch trial run SPEC (worker processes, clusters)", runTrial},
-		{"data", "datasets: info, import, list, fetch (etch data help)", runData},
+		{"data", "datasets: info, import, list, fetch, synth (etch data help)", runData},
 	}
 }
 
