@@ -100,7 +100,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := runner.Options{Version: e.version, OutDir: *out, CacheDir: *cache, Executor: *executor, Jobs: *jobs,
-		Threads: *threads, Registry: reg, Log: e.log, Command: rerunCommand(file, sets)}
+		Threads: *threads, Registry: reg, Log: e.log, Command: rerunCommand(file, sets), Executors: runExecutors()}
 	switch *progress {
 	case "auto":
 		opts.Progress = runner.NewProgress(e.stderr, isTerminal(e.stderr))
@@ -124,6 +124,12 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%d of %d trial(s) failed; see the report's failed trials", res.Failed, len(res.Results.Trials))
 	}
 	return nil
+}
+
+// runExecutors lists the executors `etch run` offers (--executor or executor.kind): the runner's
+// local and process executors; a cluster executor is added here.
+func runExecutors() map[string]runner.ExecutorFactory {
+	return runner.DefaultExecutors()
 }
 
 func runValidate(_ context.Context, e *env, args []string) error {
