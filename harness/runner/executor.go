@@ -39,6 +39,7 @@ func (l *Local) Name() string { return "local" }
 
 // Run runs the trials on the pool.
 func (l *Local) Run(ctx context.Context, trials []*TrialSpec, done func(*TrialResult)) error {
+	l.Worker.Expect(trials)
 	return pool(ctx, l.Jobs, trials, func(ctx context.Context, s *TrialSpec) error {
 		if l.Started != nil {
 			l.Started(s)

@@ -562,3 +562,28 @@ func TestLoadDataset(t *testing.T) {
 }
 
 func nopLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestWorkerReleasesDatasets(t *testing.T) {
+	f := newFixture(t, testExperiment)
+	specs, err := Plan(f.exp, f.opts("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Trials 1 and 3 share one load (same options), trial 2 has its own.
+	specs[2].Config.Data.Filter.TopN = 2
+	w := &Worker{Registry: testRegistry(f.fits)}
+	w.Expect(specs)
+	held := func() int {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.datasets)
+	}
+	for i, want := range []int{1, 1, 0} {
+		if _, err := w.Run(context.Background(), specs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if got := held(); got != want {
+			t.Errorf("after trial %d: %d datasets held, want %d", i+1, got, want)
+		}
+	}
+}

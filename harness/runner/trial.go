@@ -40,7 +40,39 @@ type Worker struct {
 
 	mu       sync.Mutex
 	datasets map[string]*loaded
+	refs     map[string]int
 	hashes   sync.Map
+}
+
+// datasetKey identifies a loaded dataset: the file and the load options.
+func datasetKey(path string, opts data.LoadOptions) string {
+	b, _ := json.Marshal(opts)
+	return path + "\x00" + string(b)
+}
+
+// Expect announces the trials this worker will run, so that a dataset loaded for several of them
+// is kept until the last one finishes and then released (without it, each is released after
+// its trial).
+func (w *Worker) Expect(specs []*TrialSpec) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.refs == nil {
+		w.refs = map[string]int{}
+	}
+	for _, s := range specs {
+		w.refs[datasetKey(s.Dataset.Abs, loadOptions(s.Config))]++
+	}
+}
+
+// release drops one use of a dataset and frees it after its last expected use.
+func (w *Worker) release(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.refs[key]--
+	if w.refs[key] <= 0 {
+		delete(w.refs, key)
+		delete(w.datasets, key)
+	}
 }
 
 type loaded struct {
@@ -58,8 +90,7 @@ func (w *Worker) log() *slog.Logger {
 
 // load returns the dataset for the options, loading it once.
 func (w *Worker) load(ctx context.Context, path string, opts data.LoadOptions) (*data.Dataset, error) {
-	b, _ := json.Marshal(opts)
-	key := path + "\x00" + string(b)
+	key := datasetKey(path, opts)
 	w.mu.Lock()
 	if w.datasets == nil {
 		w.datasets = map[string]*loaded{}
@@ -93,6 +124,7 @@ func (w *Worker) Run(ctx context.Context, s *TrialSpec) (*TrialResult, error) {
 	res := &TrialResult{Version: SpecVersion, Key: s.Key}
 	res.Trial = report.Trial{ID: s.ID, Params: s.Params, Repeat: s.Repeat, Seed: s.Seed, Models: map[string]*report.ModelResult{}}
 	err := w.run(ctx, s, res)
+	w.release(datasetKey(s.Dataset.Abs, loadOptions(s.Config)))
 	res.Seconds = time.Since(start).Seconds()
 	if err != nil {
 		if ctx.Err() != nil {
