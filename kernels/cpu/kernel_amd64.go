@@ -54,3 +54,19 @@ func microKernels() []*microKernel {
 	}
 	return append(ks, kernelGo)
 }
+
+// packATAVX512 packs a transposed-A panel (see kernel_amd64.s).
+//
+//go:noescape
+func packATAVX512(dst, src *float32, lda, kb, rows, mr int, alpha float32)
+
+// packATFast packs kb rows of a transposed-A panel, dst[p*mr+r] = alpha*src[p*lda+r] for
+// r < rows and 0 up to mr, with AVX-512 masked moves; false means the caller must do it.
+func packATFast(dst, src []float32, lda, kb, rows, mr int, alpha float32) bool {
+	if !haveAVX512 || mr > 16 || rows < 1 || kb < 1 {
+		return false
+	}
+	_, _ = src[(kb-1)*lda+rows-1], dst[kb*mr-1]
+	packATAVX512(&dst[0], &src[0], lda, kb, rows, mr, alpha)
+	return true
+}

@@ -1095,3 +1095,41 @@ r2store:
 	VMOVUPS Y11, 32(DI)
 	VZEROUPPER
 	RET
+
+// func packATAVX512(dst, src *float32, lda, kb, rows, mr int, alpha float32)
+// Packs a transposed-A panel: for p < kb, dst[p*mr : p*mr+mr] = alpha*src[p*lda : p*lda+rows]
+// followed by zeros. Masked loads touch only the rows valid lanes (no fault past the slice).
+TEXT ·packATAVX512(SB), NOSPLIT, $0-52
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), DX
+	SHLQ $2, DX
+	VBROADCASTSS alpha+48(FP), Z1
+	MOVQ rows+32(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ mr+40(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	MOVQ mr+40(FP), R9
+	SHLQ $2, R9
+	MOVQ kb+24(FP), CX
+	TESTQ CX, CX
+	JZ packatdone
+
+packatloop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K2, (DI)
+	ADDQ      DX, SI
+	ADDQ      R9, DI
+	DECQ      CX
+	JNZ       packatloop
+
+packatdone:
+	VZEROUPPER
+	RET

@@ -7,3 +7,6 @@ func bestKernel() *microKernel { return kernelGo }
 
 // microKernels lists the micro-kernels usable on this CPU, best first.
 func microKernels() []*microKernel { return []*microKernel{kernelGo} }
+
+// packATFast is the AVX-512 transposed-A packer's stand-in: the caller packs in Go.
+func packATFast(dst, src []float32, lda, kb, rows, mr int, alpha float32) bool { return false }
