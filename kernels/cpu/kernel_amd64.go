@@ -70,3 +70,21 @@ func packATFast(dst, src []float32, lda, kb, rows, mr int, alpha float32) bool {
 	packATAVX512(&dst[0], &src[0], lda, kb, rows, mr, alpha)
 	return true
 }
+
+// dropoutAVX512 writes an inverted-dropout mask 8 elements at a time (see kernel_amd64.s).
+//
+//go:noescape
+func dropoutAVX512(dst *float32, n int, key, first uint64, p, keep float32)
+
+var haveAVX512DQ = hasAVX512() && cpu.X86.HasAVX512DQ
+
+// dropoutFast fills the longest prefix of dst (a multiple of 8) with the mask bits for elements
+// first, first+1, ... and returns its length (0 without AVX-512DQ).
+func dropoutFast(dst []float32, key, first uint64, p, keep float32) int {
+	n := len(dst) &^ 7
+	if !haveAVX512DQ || n == 0 {
+		return 0
+	}
+	dropoutAVX512(&dst[0], n, key, first, p, keep)
+	return n
+}

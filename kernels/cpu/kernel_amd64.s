@@ -1133,3 +1133,63 @@ packatloop:
 packatdone:
 	VZEROUPPER
 	RET
+
+// Constants of the SplitMix64 finaliser and the stream increment (kernels/rng.go).
+DATA mixconst<>+0(SB)/8, $0x9E3779B97F4A7C15
+DATA mixconst<>+8(SB)/8, $0xBF58476D1CE4E5B9
+DATA mixconst<>+16(SB)/8, $0x94D049BB133111EB
+DATA mixconst<>+24(SB)/8, $0x3380000033800000 // float32 2^-24, twice
+GLOBL mixconst<>(SB), RODATA|NOPTR, $32
+
+// func dropoutAVX512(dst *float32, n int, key, first uint64, p, keep float32)
+// dst[j] = keep if Uniform(key, first+j) >= p else 0, for j < n (n a multiple of 8), eight
+// 64-bit lanes at a time: z = Mix64(key + golden*(i+1)), u = float32(z>>40)·2^-24.
+TEXT ·dropoutAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), CX
+	VPBROADCASTQ key+16(FP), Z10
+	VPBROADCASTQ mixconst<>+0(SB), Z11
+	VPBROADCASTQ mixconst<>+8(SB), Z12
+	VPBROADCASTQ mixconst<>+16(SB), Z13
+	VBROADCASTSS mixconst<>+24(SB), Y14
+	VBROADCASTSS p+32(FP), Y15
+	VBROADCASTSS keep+36(FP), Y9
+	// Z8 = first+1 .. first+8; Z7 = 8 in every lane.
+	MOVQ first+24(FP), AX
+	INCQ AX
+	VPBROADCASTQ AX, Z8
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X0
+	VPMOVZXBQ X0, Z0
+	VPADDQ Z0, Z8, Z8
+	MOVQ $8, AX
+	VPBROADCASTQ AX, Z7
+	SHRQ $3, CX
+	JZ dropdone
+
+droploop:
+	VPMULLQ Z11, Z8, Z0
+	VPADDQ  Z10, Z0, Z0
+	VPSRLQ  $30, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPMULLQ Z12, Z0, Z0
+	VPSRLQ  $27, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPMULLQ Z13, Z0, Z0
+	VPSRLQ  $31, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPSRLQ  $40, Z0, Z0
+	VPMOVQD Z0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS  Y14, Y0, Y0
+	VCMPPS  $0x1d, Y15, Y0, K1
+	VMOVAPS.Z Y9, K1, Y2
+	VMOVUPS Y2, (DI)
+	VPADDQ  Z7, Z8, Z8
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     droploop
+
+dropdone:
+	VZEROUPPER
+	RET

@@ -445,7 +445,7 @@ func (be *Backend) DropoutMask(n int, p float32, seed, step uint64, mask kernels
 	key := kernels.StreamKey(seed, step)
 	keep := 1 / (1 - p)
 	be.parallel(n, elemGrain/4, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+		for i := lo + dropoutFast(ms[lo:hi], key, uint64(lo), p, keep); i < hi; i++ {
 			if kernels.Uniform(key, uint64(i)) >= p {
 				ms[i] = keep
 			} else {
