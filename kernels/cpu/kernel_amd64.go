@@ -88,3 +88,33 @@ func dropoutFast(dst []float32, key, first uint64, p, keep float32) int {
 	dropoutAVX512(&dst[0], n, key, first, p, keep)
 	return n
 }
+
+// axpyAVX512 and mulAVX512 are the vector loops behind axpy and mul (kernel_amd64.s).
+//
+//go:noescape
+func axpyAVX512(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func mulAVX512(a, b, dst *float32, n int)
+
+// axpyFast does y += alpha*x on the longest 16-element-multiple prefix and returns its length.
+func axpyFast(alpha float32, x, y []float32) int {
+	n := len(x) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_ = y[n-1]
+	axpyAVX512(alpha, &x[0], &y[0], n)
+	return n
+}
+
+// mulFast does dst = a*b on the longest 16-element-multiple prefix and returns its length.
+func mulFast(a, b, dst []float32) int {
+	n := len(a) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = b[n-1], dst[n-1]
+	mulAVX512(&a[0], &b[0], &dst[0], n)
+	return n
+}

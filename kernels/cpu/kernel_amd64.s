@@ -1193,3 +1193,50 @@ droploop:
 dropdone:
 	VZEROUPPER
 	RET
+
+// func axpyAVX512(alpha float32, x, y *float32, n int)
+// y[i] += alpha*x[i] for i < n (n a multiple of 16).
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Z15
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ axpydone
+
+axpyloop:
+	VMOVUPS (DI), Z0
+	VFMADD231PS (SI), Z15, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ axpyloop
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func mulAVX512(a, b, dst *float32, n int)
+// dst[i] = a[i]*b[i] for i < n (n a multiple of 16).
+TEXT ·mulAVX512(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ muldone
+
+mulloop:
+	VMOVUPS (SI), Z0
+	VMULPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ mulloop
+
+muldone:
+	VZEROUPPER
+	RET

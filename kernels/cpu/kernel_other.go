@@ -13,3 +13,7 @@ func packATFast(dst, src []float32, lda, kb, rows, mr int, alpha float32) bool {
 
 // dropoutFast is the SIMD dropout kernel's stand-in: the caller does all elements.
 func dropoutFast(dst []float32, key, first uint64, p, keep float32) int { return 0 }
+
+// axpyFast and mulFast are the SIMD loops' stand-ins: the caller does all elements.
+func axpyFast(alpha float32, x, y []float32) int { return 0 }
+func mulFast(a, b, dst []float32) int            { return 0 }

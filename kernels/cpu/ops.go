@@ -94,11 +94,7 @@ func (be *Backend) Col2Im1D(cols kernels.Buffer, batch, length, cin, k, pad, str
 					if pos < 0 || pos >= length {
 						continue
 					}
-					d := xs[(b*length+pos)*cin : (b*length+pos)*cin+cin]
-					s := src[j*cin : j*cin+cin]
-					for i := range d {
-						d[i] += s[i]
-					}
+					axpy(1, src[j*cin:j*cin+cin], xs[(b*length+pos)*cin:(b*length+pos)*cin+cin])
 				}
 			}
 		}
@@ -172,10 +168,7 @@ func (be *Backend) AddBias(x kernels.Buffer, rows, cols int, bias kernels.Buffer
 	}
 	be.parallel(rows, max(1, elemGrain/cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := xs[r*cols : r*cols+cols]
-			for j, b := range bs {
-				row[j] += b
-			}
+			axpy(1, bs, xs[r*cols:r*cols+cols])
 		}
 	})
 }
@@ -197,10 +190,7 @@ func (be *Backend) SumRows(dy kernels.Buffer, rows, cols int, dst kernels.Buffer
 		for b := lo; b < hi; b++ {
 			p := partial[b*cols : (b+1)*cols]
 			for r := b * rb; r < min(rows, (b+1)*rb); r++ {
-				row := ds[r*cols : r*cols+cols]
-				for j, v := range row {
-					p[j] += v
-				}
+				axpy(1, ds[r*cols:r*cols+cols], p)
 			}
 		}
 	})
@@ -293,10 +283,11 @@ func (be *Backend) Axpy(n int, alpha float32, x, y kernels.Buffer) {
 	be.parallel(n, elemGrain, func(lo, hi int) { axpy(alpha, xs[lo:hi], ys[lo:hi]) })
 }
 
+// axpy computes y[i] += alpha*x[i] for i < len(x).
 func axpy(alpha float32, x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
+	for i := axpyFast(alpha, x, y); i < len(x); i++ {
+		y[i] += alpha * x[i]
 	}
 }
 
@@ -320,7 +311,7 @@ func (be *Backend) Mul(n int, a, b, dst kernels.Buffer) {
 	ds := need("Mul", "dst", dst, n)
 	be.parallel(n, elemGrain, func(lo, hi int) {
 		av, bv, dv := as[lo:hi], bs[lo:hi], ds[lo:hi]
-		for i := range dv {
+		for i := mulFast(av, bv, dv); i < len(dv); i++ {
 			dv[i] = av[i] * bv[i]
 		}
 	})
