@@ -352,7 +352,7 @@ func (bt *batcher) load(d *model.Data, idx []int, lo, n int, labels bool) {
 func (m *Model) train(ctx context.Context, train, val *model.Data) error {
 	nw, b, p := m.nw, m.b, m.p
 	bs := min(p.Batch, train.N)
-	nw.reserve(max(bs, min(p.Batch, predictBatch)))
+	nw.reserve(p.Batch)
 	bt := m.newBatcher(nw.maxN)
 	params := nw.params()
 	var best []kernels.Buffer
@@ -459,9 +459,6 @@ func (m *Model) train(ctx context.Context, train, val *model.Data) error {
 	return b.Sync()
 }
 
-// predictBatch is the number of examples per forward pass at inference.
-const predictBatch = 512
-
 // evaluate returns the weighted mean loss and the accuracy on d.
 func (m *Model) evaluate(ctx context.Context, d *model.Data, bt *batcher) (float64, float64, error) {
 	nw, b := m.nw, m.b
@@ -524,7 +521,8 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 		return fmt.Errorf("%w: dst holds %d values, need %d×%d", model.ErrShape, len(dst), x.N, k)
 	}
 	nw, b := m.nw, m.b
-	nw.reserve(predictBatch)
+	// inference reuses the training workspaces (one batch size, one set of buffers)
+	nw.reserve(m.p.Batch)
 	bt := m.newBatcher(nw.maxN)
 	for lo := 0; lo < x.N; lo += nw.maxN {
 		if err := ctx.Err(); err != nil {
