@@ -16,7 +16,7 @@
 // Since an ensemble is a model, a member may itself be an ensemble: "RF half / ensemble half" is a
 // soft vote over the forest and the soft vote of three CNN-GRUs.
 //
-// The meta-learner is written here (softmax regression with L2 on the bias-free weights, loss and
-// gradient by hand, minimised with a compact L-BFGS): a few dozen lines, where a general ML library
+// The meta-learner is written here (softmax regression with L2 on the weights, not the biases; loss
+// and gradient by hand, minimised with a compact L-BFGS): a few dozen lines, where a general ML library
 // would add far more than it saves.
 package ensemble

@@ -5,10 +5,12 @@
 //
 // Fitting bins every feature once into at most 256 quantile bins (a column-major uint8 matrix);
 // each tree draws a bootstrap sample with its own generator, seeded from the model seed and the
-// tree index, so a seed gives the same forest whatever the number of threads. A node picks
-// max_features candidate features (without replacement, skipping features already known to be
-// constant, as scikit-learn does) and finds the best bin boundary by Gini or entropy, from a class
-// histogram for large nodes or a sort of the node's samples for small ones. Split thresholds are
+// tree index, so a seed gives the same forest whatever the number of threads. A node draws
+// candidate features without replacement as scikit-learn does (features already found constant
+// higher up count as drawn but cost nothing; drawing goes on past max_features until one
+// non-constant feature was seen) and finds the best bin boundary by Gini or entropy, from a
+// counting sort (or, for tiny nodes, an insertion sort) of the node's examples by bin; entropy on
+// large nodes uses a class histogram per bin. Split thresholds are
 // kept as raw feature values (the upper edge of the bin), so prediction needs no binning and an ONNX
 // export (TreeEnsembleClassifier, BRANCH_LEQ) compares exactly the same numbers.
 //

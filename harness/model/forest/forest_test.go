@@ -242,3 +242,59 @@ func TestPermutationImportance(t *testing.T) {
 		t.Error("repeats 0 accepted")
 	}
 }
+
+func TestNaNProgressCancelWeights(t *testing.T) {
+	d := gcseq(800, 12, 4, 6)
+	for i := 0; i < len(d.Seq); i += 7 {
+		d.Seq[i] = float32(math.NaN())
+	}
+	var calls, last int
+	env := model.Env{Seed: 1, Threads: 3, Progress: func(done, total int, unit string) {
+		calls++
+		if done <= last || total != 9 || unit != "trees" {
+			t.Errorf("progress %d/%d %s after %d", done, total, unit, last)
+		}
+		last = done
+	}}
+	m := fit(t, Params{Trees: 9}, env, d)
+	if calls != 9 || last != 9 {
+		t.Errorf("progress called %d times, last %d", calls, last)
+	}
+	if acc := accuracy(t, m, d); acc < 0.8 {
+		t.Errorf("training accuracy with NaNs %.3f", acc)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m2, _ := New(Params{Trees: 5}, model.Env{})
+	if err := m2.Fit(ctx, d, nil); err == nil {
+		t.Error("cancelled fit succeeded")
+	}
+	if err := m.PredictProba(ctx, d, make([]float32, d.N*4)); err == nil {
+		t.Error("cancelled predict succeeded")
+	}
+	// A heavy weight on class 3 makes the forest favour it.
+	w := *d
+	w.Weights = []float32{1, 1, 1, 50}
+	plain := fit(t, Params{Trees: 9, MaxDepth: 2}, model.Env{Seed: 1}, d)
+	heavy := fit(t, Params{Trees: 9, MaxDepth: 2}, model.Env{Seed: 1}, &w)
+	count3 := func(m *Model) int {
+		p := make([]float32, d.N*4)
+		if err := m.PredictProba(context.Background(), d, p); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i := range d.N {
+			if argmax(p[i*4:i*4+4]) == 3 {
+				n++
+			}
+		}
+		return n
+	}
+	if a, b := count3(plain), count3(heavy); b <= a {
+		t.Errorf("class weight 50 on class 3: %d predictions of class 3, unweighted %d", b, a)
+	}
+	w.Weights = []float32{1, 1, 0, 1}
+	if err := (&Model{cfg: plain.cfg}).Fit(context.Background(), &w, nil); err == nil {
+		t.Error("zero class weight accepted")
+	}
+}
