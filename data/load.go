@@ -111,10 +111,10 @@ func (d *Dataset) SeqDim() int { return d.SeqLen * len(d.SeqChannels) }
 type colKind int
 
 const (
-	kindTab   colKind = iota // scalar numeric → one Tab column
-	kindExtra                // the extra list → several Tab columns
-	kindSeq                  // a sequence list → one Seq channel
-	kindTabGroup             // several kindTab columns decoded in lockstep (group)
+	kindTab      colKind = iota // scalar numeric → one Tab column
+	kindExtra                   // the extra list → several Tab columns
+	kindSeq                     // a sequence list → one Seq channel
+	kindTabGroup                // several kindTab columns decoded in lockstep (group)
 )
 
 // tabGroupCols is how many scalar columns one job decodes in lockstep: enough to write whole
