@@ -247,3 +247,19 @@ func TestCESNETDemo(t *testing.T) {
 		t.Error("version_idx missing")
 	}
 }
+
+func ExampleImportFile() {
+	dir, _ := os.MkdirTemp("", "etch-import")
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "flows.csv")
+	os.WriteFile(in, []byte("app,sizes,dur\nweb,100;-1500;60,0.5\nchat,80;-90,1.25\n"), 0o644)
+	s, err := ImportFile(context.Background(), in, filepath.Join(dir, "flows.parquet"), Options{
+		Format: "csv", LabelCol: "app", Seq: map[string]string{"size": "sizes"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(s.Rows, s.ClassList(), s.Meta.SeqLen, s.Meta.ExtraNames)
+	// Output: 2 [chat web] 3 [dur]
+}
