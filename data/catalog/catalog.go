@@ -94,7 +94,7 @@ func Catalogue() []Entry {
 			},
 			Notes: "The Zenodo record (v1 above; newer versions exist) has the CSV release; the URL here is the HDF5 " +
 				"database that cesnet-datazoo downloads. Neither size nor SHA-256 is recorded here. etch does not read " +
-				"HDF5: export flows to CSV (cesnet-datazoo, or the Zenodo CSV), then `etch data import --format csv`.",
+				"HDF5: import the Zenodo CSV release (or a cesnet-datazoo dataframe export) with `etch data import --format cesnet`.",
 		},
 		{
 			Name:     "cesnet-tls22",
