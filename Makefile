@@ -114,3 +114,9 @@ DEFAULT_DATASET := data/samples/default.parquet
 data: build
 	mkdir -p $(dir $(DEFAULT_DATASET))
 	./bin/etch data synth -o $(DEFAULT_DATASET) --classes 30 --flows 20000 --seed 1
+
+# datasets: the loading benchmark (1M flows, seq_size + 40 statistics, one core); set
+# ETCH_BENCH_DIR to keep the generated file between runs and ETCH_BENCH_ROWS to change its size.
+.PHONY: bench-load
+bench-load:
+	$(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 3x -cpu 1 ./data

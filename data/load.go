@@ -631,9 +631,10 @@ func (d *Dataset) runJob(ctx context.Context, pf *parquet.File, job colJob, keep
 		return d.readTabGroup(ctx, pf, job.group, keep)
 	case kindExtra:
 		return d.readExtra(ctx, pf, job, keep)
-	default:
+	case kindSeq:
 		return d.readSeq(ctx, pf, job, keep)
 	}
+	return fmt.Errorf("column %q: internal error: job kind %d", job.name, job.kind)
 }
 
 // colCursor walks one scalar column's pages of a row group, converting each page to float32.
