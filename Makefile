@@ -68,6 +68,22 @@ slurm-up:
 slurm-down:
 	harness/slurm/cluster.sh down
 
+# Flow extraction benchmarks (data/flow). The synthetic capture (1M packets of interleaved TLS
+# connections with real crypto/tls hellos, ~590 MB) is generated once into the cache.
+BENCH_PCAP ?= $(CACHE)/bench/bench-1m.pcap
+$(BENCH_PCAP):
+	mkdir -p $(dir $@)
+	ETCH_BENCH_PCAP=$@ ETCH_BENCH_WRITE=1 $(GO) test -count=1 -run TestWriteBenchCapture ./data/flow
+
+.PHONY: bench-flow bench-tshark
+bench-flow: $(BENCH_PCAP)
+	ETCH_BENCH_PCAP=$(BENCH_PCAP) $(GO) test -run '^$$' -bench 'Extract' -benchtime 3x -count 3 -cpu 1 ./data/flow
+
+# etch extract vs Debian's tshark (SNI + JA3 fields) on the same capture.
+bench-tshark: build $(BENCH_PCAP)
+	command -v tshark >/dev/null || apt-get install -y --no-install-recommends tshark
+	data/flow/bench_tshark.sh $(BENCH_PCAP) bin/etch
+
 # The embedded default dataset: the traffic lab's 30 services, 20k flows, seed 1 (etch data synth).
 # Regenerate it after changing data/synth, data/flow or data/tlsfp, and commit the result.
 .PHONY: data

@@ -73,18 +73,20 @@ func hashFile(path string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if b, unmap, ok := mapFile(f); ok {
+		h.Write(b)
+		unmap()
+	} else if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func extractOne(ctx context.Context, path string, table *Table, dec *Decoder, sum *Summary, cfg Config) error {
-	r, f, err := Open(path)
+	r, err := Open(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	defer r.Close()
 	table.SetCapture(filepath.Base(path))
 	var p Packet
