@@ -241,11 +241,7 @@ func ja4Parts(ch *ClientHello, quic bool) (head, ciphers, extsSigs string) {
 	slices.Sort(exts)
 
 	var sb strings.Builder
-	if quic {
-		sb.WriteByte('q')
-	} else {
-		sb.WriteByte('t')
-	}
+	sb.WriteByte(protoChar(quic, ch.DTLS))
 	sb.WriteString(ja4Version(ch.clientVersion()))
 	if ch.hasServerName {
 		sb.WriteByte('d')
@@ -275,8 +271,19 @@ func ja4Parts(ch *ClientHello, quic bool) (head, ciphers, extsSigs string) {
 	return head, ciphers, extsSigs
 }
 
+// protoChar is JA4's first character: 'q' for QUIC, 'd' for DTLS, 't' for TLS over TCP.
+func protoChar(quic, dtls bool) byte {
+	switch {
+	case quic:
+		return 'q'
+	case dtls:
+		return 'd'
+	}
+	return 't'
+}
+
 // JA4 returns the FoxIO JA4 fingerprint of a ClientHello; quic selects the 'q' prefix
-// (QUIC) instead of 't' (TLS over TCP).
+// (QUIC) instead of 't' (TLS over TCP), and a DTLS hello (ch.DTLS) gets 'd'.
 func JA4(ch *ClientHello, quic bool) string {
 	head, cs, es := ja4Parts(ch, quic)
 	return head + "_" + hash12(cs) + "_" + hash12(es)
@@ -305,11 +312,7 @@ func JA4SR(sh *ServerHello, quic bool) string {
 
 func ja4sParts(sh *ServerHello, quic bool) (head, exts string) {
 	var sb strings.Builder
-	if quic {
-		sb.WriteByte('q')
-	} else {
-		sb.WriteByte('t')
-	}
+	sb.WriteByte(protoChar(quic, sh.DTLS))
 	sb.WriteString(ja4Version(sh.NegotiatedVersion()))
 	sb.WriteString(count2(len(sh.Extensions)))
 	sb.WriteString(alpnChars(sh.ALPN))
