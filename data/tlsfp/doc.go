@@ -1,6 +1,6 @@
 // Package tlsfp parses TLS ClientHello and ServerHello messages, over TCP, inside QUIC
-// Initial packets and in DTLS records, and computes the fingerprints etch stores per flow: SNI, ALPN, the
-// negotiated TLS version, JA3/JA3S (Salesforce) and JA4/JA4_r/JA4S (FoxIO).
+// Initial packets and in DTLS records, and computes the fingerprints etch stores per flow:
+// SNI, ALPN, the negotiated TLS version, JA3/JA3S (Salesforce) and JA4/JA4_r/JA4S (FoxIO).
 //
 // The hello parser is hand-written on purpose. crypto/tls does not expose a peer's raw
 // hello; the maintained third-party parsers either normalise the message (dropping GREASE,
