@@ -28,6 +28,8 @@ func TestJA4Vectors(t *testing.T) {
 	greased.CipherSuites = append([]uint16{0x0a0a}, greased.CipherSuites...)
 	greased.Extensions = append([]Extension{{Type: 0x1a1a}}, append(greased.Extensions, Extension{Type: 0xfafa})...)
 	greased.SupportedVersions = append([]uint16{0x2a2a}, greased.SupportedVersions...)
+	// GREASE in signature_algorithms is dropped too (FoxIO ja4 issue #305, Chrome 152+).
+	greased.SignatureAlgorithms = append([]uint16{0x3a3a}, greased.SignatureAlgorithms...)
 	noSig := rustTestHello()
 	noSig.SignatureAlgorithms = nil
 	empty := &ClientHello{Version: 0x0301}

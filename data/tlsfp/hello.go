@@ -42,6 +42,7 @@ type ClientHello struct {
 	SupportedGroups     []uint16
 	ECPointFormats      []uint8
 	SignatureAlgorithms []uint16
+	DTLS                bool // parsed from DTLS: JA4 uses the 'd' prefix
 	hasServerName       bool
 }
 
@@ -53,6 +54,7 @@ type ServerHello struct {
 	Extensions        []Extension
 	SupportedVersion  uint16 // selected_version of supported_versions, 0 if absent
 	ALPN              string // selected protocol, "" if absent
+	DTLS              bool   // read from DTLS: JA4S uses the 'd' prefix
 }
 
 // reader is a bounds-checked big-endian cursor; the first failure sticks.
@@ -144,15 +146,26 @@ func handshakeBody(b []byte, want uint8, what string) (reader, error) {
 // type byte (1) and its 3-byte length, as found in a TLS record or a QUIC CRYPTO stream.
 // Bytes after the message are ignored. Errors are *OffsetError wrapping ErrTruncated,
 // ErrMalformed or ErrNotHello.
-func ParseClientHello(b []byte) (*ClientHello, error) {
+func ParseClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, false) }
+
+// ParseDTLSClientHello parses a DTLS ClientHello given as a TLS-style handshake message
+// (type, 3-byte length, body): the DTLS fragments reassembled, without the 8 extra header
+// bytes of DTLS (message sequence, fragment offset and length). The body has the DTLS
+// cookie after the session ID; the result has DTLS set.
+func ParseDTLSClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, true) }
+
+func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
 	r, err := handshakeBody(b, typeClientHello, "client hello")
 	if err != nil {
 		return nil, err
 	}
-	ch := &ClientHello{}
+	ch := &ClientHello{DTLS: dtls}
 	ch.Version = r.u16()
 	r.bytes(32) // random
 	r.bytes(int(r.u8()))
+	if dtls {
+		r.bytes(int(r.u8())) // cookie
+	}
 	cs := r.sub(int(r.u16()), "client hello cipher suites")
 	if cs.err == nil && len(cs.b)%2 != 0 {
 		return nil, errAt(cs.what, cs.off, ErrMalformed)
