@@ -29,4 +29,10 @@
 // Frames (Ethernet, IPv4, TCP/UDP with real checksums) are built by hand rather than with
 // gopacket's SerializeLayers, which allocates per layer; the tests decode them with gopacket.
 // Generate streams frames in capture-time order; WritePcap writes them with pcapgo.
+//
+// Records (etch data synth to a flows file) runs the frames through data/flow's Decoder and
+// Table, one table per worker and one flow at a time, in parallel: the lab never has two open
+// flows on one 5-tuple, so this equals one table over the merged capture (a test compares them
+// record by record). On that path frames skip checksums and are cut after the TCP header where
+// they carry application data (like a short snap length): the extractor reads neither.
 package synth
