@@ -25,6 +25,8 @@ func TestConfigValidation(t *testing.T) {
 		{"NaN zipf", Config{Zipf: math.NaN()}, false},
 		{"negative rate", Config{Rate: -3}, false},
 		{"infinite rate", Config{Rate: math.Inf(1)}, false},
+		{"IPv6 share", Config{IPv6: 0.5}, true},
+		{"IPv6 share above 1", Config{IPv6: 1.5}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.cfg.withDefaults()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +46,7 @@ func TestFingerprintsGolden(t *testing.T) {
 					}
 				}
 				sp := flowSpec{index: i, svc: i, variant: v, resumed: resumed, startUS: DefaultStart.UnixMicro(),
-					client: [4]byte{10, 1, 1, 1}, cport: 40000, server: l.srvIP[i].As4(), seed: 1}
+					client: netip.AddrFrom4([4]byte{10, 1, 1, 1}), cport: 40000, server: l.srvIP[i], seed: 1}
 				f := l.build(g, sp)
 				got = got[:0]
 				for _, pk := range f.pkts {

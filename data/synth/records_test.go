@@ -35,7 +35,7 @@ func collect(t *testing.T, cfg Config) ([]data.Record, Summary) {
 }
 
 func TestRecordsThroughFlowTable(t *testing.T) {
-	cfg := Config{Classes: 32, Flows: 800, Seed: 21}
+	cfg := Config{Classes: 32, Flows: 800, Seed: 21, IPv6: 0.2}
 	recs, sum := collect(t, cfg)
 	if sum.Flows != cfg.Flows || sum.Records != int64(cfg.Flows) || sum.Split != 0 {
 		t.Fatalf("summary %+v: want %d flows, one record each", sum, cfg.Flows)
@@ -128,7 +128,7 @@ func recordsHash(t *testing.T, path string) string {
 
 func TestDatasetDeterministic(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{Classes: 32, Flows: 400, Seed: 9}
+	cfg := Config{Classes: 32, Flows: 400, Seed: 9, IPv6: 0.2}
 	var hashes []string
 	for i, workers := range []int{2, 1} {
 		cfg.Workers = workers
@@ -155,7 +155,7 @@ func TestDatasetDeterministic(t *testing.T) {
 // same records as one table over the whole time-ordered capture (end reasons of flows without
 // FIN/RST aside: idle versus eof at the end of the capture).
 func TestPerFlowExtractionMatchesGlobalTable(t *testing.T) {
-	cfg := Config{Classes: 32, Flows: 500, Seed: 33}
+	cfg := Config{Classes: 32, Flows: 500, Seed: 33, IPv6: 0.2}
 	perFlow, _ := collect(t, cfg)
 	type key struct {
 		start      int64

@@ -24,6 +24,7 @@ func TestDataSynth(t *testing.T) {
 		{"bad extension", []string{"-o", filepath.Join(dir, "a.txt")}, 2, "unknown output format"},
 		{"bad classes", []string{"-o", filepath.Join(dir, "b.parquet"), "--classes", "0"}, 2, "classes"},
 		{"bad label", []string{"-o", filepath.Join(dir, "c.parquet"), "--label", "nope"}, 2, "-label"},
+		{"bad ipv6 share", []string{"-o", filepath.Join(dir, "d.parquet"), "--flows", "5", "--ipv6", "2"}, 1, "IPv6 share"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, append([]string{"data", "synth"}, tc.args...)...)
@@ -40,11 +41,18 @@ func TestDataSynth(t *testing.T) {
 		t.Fatalf("%d records, meta %+v", len(recs), meta)
 	}
 	classes := map[string]bool{}
+	v6 := 0
 	for _, r := range recs {
+		if r.IPVersion == 6 {
+			v6++
+		}
 		classes[r.Label] = true
 		if r.SrcIP != "" {
 			t.Fatalf("addresses kept without --keep-ips: %q", r.SrcIP)
 		}
+	}
+	if v6 == 0 || v6 == len(recs) {
+		t.Fatalf("%d of %d flows over IPv6, want some", v6, len(recs))
 	}
 	if len(classes) < 4 || classes["unknown"] {
 		t.Fatalf("labels %v", classes)
