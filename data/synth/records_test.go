@@ -211,3 +211,51 @@ func TestPerFlowExtractionMatchesGlobalTable(t *testing.T) {
 		}
 	}
 }
+
+// TestPcapThenExtractWithRules checks the other path: the lab's pcap extracted by flow.Extract
+// with the lab's label rules gives the ground-truth service for every flow with SNI.
+func TestPcapThenExtractWithRules(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Classes: 32, Flows: 300, Seed: 8, IPv6: 0.2}
+	pcap, rules := filepath.Join(dir, "lab.pcap"), filepath.Join(dir, "lab.rules.yaml")
+	if err := WritePcap(context.Background(), cfg, pcap); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRulesFile(rules, cfg); err != nil {
+		t.Fatal(err)
+	}
+	opts := flow.DefaultOptions()
+	opts.LabelRules, opts.LabelFrom = rules, flow.LabelService
+	fcfg, err := opts.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := collect(t, cfg)
+	byStart := map[int64]data.Record{}
+	for _, r := range want {
+		byStart[r.StartUS] = r
+	}
+	n := 0
+	_, err = flow.Extract(context.Background(), []string{pcap}, fcfg, func(r *data.Record) error {
+		n++
+		w, ok := byStart[r.StartUS]
+		if !ok {
+			return fmt.Errorf("extracted flow at %d is not a lab flow", r.StartUS)
+		}
+		label := w.Service
+		if w.SNI == "" {
+			label = flow.Unknown
+		}
+		if r.Label != label || r.JA4 != w.JA4 || r.PktsFwd != w.PktsFwd || r.BytesBwd != w.BytesBwd {
+			return fmt.Errorf("flow at %d: label %q ja4 %q pkts %d bytes %d; want %q %q %d %d",
+				r.StartUS, r.Label, r.JA4, r.PktsFwd, r.BytesBwd, label, w.JA4, w.PktsFwd, w.BytesBwd)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != cfg.Flows {
+		t.Fatalf("%d flows extracted from the pcap, want %d", n, cfg.Flows)
+	}
+}

@@ -24,6 +24,7 @@ func runDataSynth(ctx context.Context, e *env, args []string) error {
 	rate := fs.Float64("rate", 50, "mean new flows per second of capture time")
 	ipv6 := fs.Float64("ipv6", 0.15, "share of clients that reach services over IPv6 (0..1)")
 	workers := fs.Int("workers", 0, "goroutines building flows (0: GOMAXPROCS)")
+	rulesOut := fs.String("rules-out", "", "also write label rules (SNI → service, category) for etch extract --label-rules to `FILE`")
 	opts := flow.DefaultOptions()
 	opts.LabelFrom = flow.LabelService
 	opts.RegisterFlags(fs)
@@ -39,6 +40,11 @@ func runDataSynth(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: -flows and -classes must be positive", errUsage)
 	}
 	start := time.Now()
+	if *rulesOut != "" {
+		if err := synth.WriteRulesFile(*rulesOut, cfg); err != nil {
+			return err
+		}
+	}
 	if strings.EqualFold(filepath.Ext(*out), ".pcap") {
 		if err := synth.WritePcap(ctx, cfg, *out); err != nil {
 			return err

@@ -19,7 +19,7 @@ func TestDataSynth(t *testing.T) {
 	}{
 		{"parquet", []string{"-o", filepath.Join(dir, "a.parquet"), "--classes", "8", "--flows", "120", "--seed", "3"}, 0, ""},
 		{"jsonl keep-ips", []string{"-o", filepath.Join(dir, "a.jsonl"), "--classes", "5", "--flows", "30", "--keep-ips"}, 0, ""},
-		{"pcap", []string{"-o", filepath.Join(dir, "a.pcap"), "--classes", "5", "--flows", "30"}, 0, ""},
+		{"pcap", []string{"-o", filepath.Join(dir, "a.pcap"), "--classes", "5", "--flows", "30", "--rules-out", filepath.Join(dir, "a.yaml")}, 0, ""},
 		{"no output", []string{"--flows", "3"}, 2, "need -o"},
 		{"bad extension", []string{"-o", filepath.Join(dir, "a.txt")}, 2, "unknown output format"},
 		{"bad classes", []string{"-o", filepath.Join(dir, "b.parquet"), "--classes", "0"}, 2, "classes"},
@@ -63,5 +63,13 @@ func TestDataSynth(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(dir, "a.pcap")); err != nil || st.Size() < 10000 {
 		t.Fatalf("pcap: %v", err)
+	}
+	// The pcap extracts with the written rules into service labels.
+	out := filepath.Join(dir, "x.jsonl")
+	if code, _, errs := runCLI(t, "extract", filepath.Join(dir, "a.pcap"), "-o", out, "--label-rules", filepath.Join(dir, "a.yaml"), "--label", "service"); code != 0 {
+		t.Fatalf("extract: %s", errs)
+	}
+	if b, err := os.ReadFile(out); err != nil || strings.Contains(string(b), `"label":"unknown"`) || !strings.Contains(string(b), `"label":"searchly"`) {
+		t.Fatalf("extracted labels: %v\n%.400s", err, b)
 	}
 }
