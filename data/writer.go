@@ -88,9 +88,7 @@ func Create(path string, meta Meta) (*Writer, error) {
 	w := &Writer{path: path, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}
 	switch format {
 	case Parquet:
-		// zstd at its fastest level: on flow rows (mostly small integers) it compresses nearly as
-		// well as the default level at about half the CPU time.
-		opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest})}
+		opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{})}
 		for k, v := range meta.KeyValues() {
 			opts = append(opts, parquet.KeyValueMetadata(k, v))
 		}
