@@ -111,10 +111,32 @@ func (d *Dataset) SeqDim() int { return d.SeqLen * len(d.SeqChannels) }
 type colKind int
 
 const (
-	kindTab   colKind = iota // scalar numeric → one Tab column
-	kindExtra                // the extra list → several Tab columns
-	kindSeq                  // a sequence list → one Seq channel
+	kindTab      colKind = iota // scalar numeric → one Tab column
+	kindExtra                   // the extra list → several Tab columns
+	kindSeq                     // a sequence list → one Seq channel
+	kindTabGroup                // several kindTab columns decoded in lockstep (group)
 )
+
+// tabGroupCols is how many scalar columns one job decodes in lockstep: enough to write whole
+// cache lines of Tab rows, few enough to spread the columns over the workers.
+const tabGroupCols = 16
+
+// groupTab merges the kindTab jobs into kindTabGroup jobs of up to tabGroupCols columns.
+func groupTab(jobs []colJob) []colJob {
+	var out, tab []colJob
+	for _, j := range jobs {
+		if j.kind == kindTab {
+			tab = append(tab, j)
+		} else {
+			out = append(out, j)
+		}
+	}
+	for i := 0; i < len(tab); i += tabGroupCols {
+		g := tab[i:min(i+tabGroupCols, len(tab))]
+		out = append(out, colJob{name: g[0].name, kind: kindTabGroup, group: g})
+	}
+	return out
+}
 
 // colJob is one Parquet column to decode into the slabs.
 type colJob struct {
@@ -129,6 +151,8 @@ type colJob struct {
 	width      int // kindExtra: entries per row
 	// Seq: channel index.
 	ch int
+	// kindTabGroup: the columns.
+	group []colJob
 }
 
 // Load reads the projected columns of the flows file path into a Dataset. Only the columns
@@ -177,7 +201,7 @@ func Load(ctx context.Context, path string, opts LoadOptions) (*Dataset, error) 
 	}
 	d.Tab = make([]float32, d.N*len(d.TabNames))
 	d.Seq = make([]float32, d.N*d.SeqDim())
-	if err := runJobs(ctx, pf, jobs, d, keep); err != nil {
+	if err := runJobs(ctx, pf, groupTab(jobs), d, keep); err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return d, nil
@@ -603,89 +627,119 @@ func runJobs(ctx context.Context, pf *parquet.File, jobs []colJob, d *Dataset, k
 
 func (d *Dataset) runJob(ctx context.Context, pf *parquet.File, job colJob, keep []int32) error {
 	switch job.kind {
-	case kindTab:
-		return d.readTab(ctx, pf, job, keep)
+	case kindTabGroup:
+		return d.readTabGroup(ctx, pf, job.group, keep)
 	case kindExtra:
 		return d.readExtra(ctx, pf, job, keep)
-	default:
+	case kindSeq:
 		return d.readSeq(ctx, pf, job, keep)
 	}
+	return fmt.Errorf("column %q: internal error: job kind %d", job.name, job.kind)
 }
 
-// readTab decodes a scalar column into its Tab column. Plain float64 and int32 pages (what the
-// writer produces) take a typed loop; everything else goes through readScalar.
-func (d *Dataset) readTab(ctx context.Context, pf *parquet.File, job colJob, keep []int32) error {
-	td, c := len(d.TabNames), job.tabCol
-	tab := d.Tab
-	set := func(r int, v float64) {
-		if keep == nil {
-			tab[r*td+c] = float32(v)
-		} else if k := keep[r]; k >= 0 {
-			tab[int(k)*td+c] = float32(v)
-		}
-	}
-	row := 0
-	for _, rg := range pf.RowGroups() {
-		pages := rg.ColumnChunks()[job.leaf.ColumnIndex].Pages()
-		for {
-			if err := ctx.Err(); err != nil {
-				pages.Close()
-				return err
-			}
-			p, err := pages.ReadPage()
+// colCursor walks one scalar column's pages of a row group, converting each page to float32.
+type colCursor struct {
+	job   colJob
+	pages parquet.Pages
+	vals  []float32
+	buf   []float32
+	pos   int
+	row   int // file row of vals[0]... for errors
+}
+
+// next fills dst with the column's next len(dst) values.
+func (c *colCursor) next(dst []float32) error {
+	for len(dst) > 0 {
+		if c.pos == len(c.vals) {
+			p, err := c.pages.ReadPage()
 			if errors.Is(err, io.EOF) {
-				break
+				return schemaErr(c.job.name, "fewer values than rows")
 			}
 			if err != nil {
-				pages.Close()
-				return schemaErr(job.name, "row %d: %v", row, err)
+				return schemaErr(c.job.name, "row %d: %v", c.row, err)
 			}
+			c.row += len(c.vals)
+			c.vals, c.pos = c.buf[:0], 0
 			kind := p.Type().Kind()
-			if p.NumNulls() > 0 || p.Dictionary() != nil || (kind != parquet.Double && kind != parquet.Int32) {
-				n, err := readValues(p, func(i int, v parquet.Value) error {
+			if p.NumNulls() == 0 && p.Dictionary() == nil && kind != parquet.Boolean {
+				c.vals = pageFloats(p, c.buf)
+			} else {
+				_, err = readValues(p, func(i int, v parquet.Value) error {
 					if v.IsNull() {
-						return schemaErr(job.name, "row %d is null", row+i)
+						return schemaErr(c.job.name, "row %d is null", c.row+i)
 					}
-					set(row+i, valueFloat(v))
+					c.vals = append(c.vals, float32(valueFloat(v)))
 					return nil
 				})
-				parquet.Release(p)
-				if err != nil {
-					pages.Close()
-					return err
-				}
-				row += n
-				continue
 			}
-			v := p.Data()
-			if kind == parquet.Double {
-				src := v.Double()
-				if keep == nil {
-					dst := tab[row*td+c:]
-					for i, x := range src {
-						dst[i*td] = float32(x)
-					}
-				} else {
-					for i, x := range src[:len(src):len(src)] {
-						if k := keep[row+i]; k >= 0 {
-							tab[int(k)*td+c] = float32(x)
-						}
-					}
-				}
-				row += len(src)
+			if kind != parquet.Float {
+				c.buf = c.vals // pageFloats converted into our buffer: keep it for reuse
 			} else {
-				src := v.Int32()
-				for i, x := range src {
-					set(row+i, float64(x))
-				}
-				row += len(src)
+				c.vals = slices.Clone(c.vals) // Float pages alias the page's memory
 			}
 			parquet.Release(p)
+			if err != nil {
+				return err
+			}
+			continue
 		}
-		pages.Close()
+		n := copy(dst, c.vals[c.pos:])
+		c.pos += n
+		dst = dst[n:]
 	}
-	if row != d.Rows {
-		return schemaErr(job.name, "%d rows, want %d", row, d.Rows)
+	return nil
+}
+
+// readTabGroup decodes several scalar columns in lockstep, blockwise: each block of rows is
+// gathered column by column into a small scratch buffer, then written row by row into Tab, so
+// that Tab is written sequentially instead of with one strided pass per column.
+func (d *Dataset) readTabGroup(ctx context.Context, pf *parquet.File, cols []colJob, keep []int32) error {
+	const block = 512
+	td := len(d.TabNames)
+	tab := d.Tab
+	scratch := make([]float32, len(cols)*block)
+	curs := make([]colCursor, len(cols))
+	row := 0
+	for _, rg := range pf.RowGroups() {
+		chunks := rg.ColumnChunks()
+		for i := range curs {
+			curs[i] = colCursor{job: cols[i], pages: chunks[cols[i].leaf.ColumnIndex].Pages(), buf: curs[i].buf, row: row}
+		}
+		n := int(rg.NumRows())
+		var err error
+		for r0 := 0; r0 < n && err == nil; r0 += block {
+			if err = ctx.Err(); err != nil {
+				break
+			}
+			b := min(block, n-r0)
+			for i := range curs {
+				if err = curs[i].next(scratch[i*block : i*block+b]); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+			for r := range b {
+				o := row + r0 + r
+				if keep != nil {
+					if o = int(keep[o]); o < 0 {
+						continue
+					}
+				}
+				dst := tab[o*td : (o+1)*td]
+				for i := range cols {
+					dst[cols[i].tabCol] = scratch[i*block+r]
+				}
+			}
+		}
+		for i := range curs {
+			curs[i].pages.Close()
+		}
+		if err != nil {
+			return err
+		}
+		row += n
 	}
 	return nil
 }

@@ -48,7 +48,12 @@ func genRecords(n, seqLen int, classes []string) []Record {
 
 func writeFile(t testing.TB, path string, meta Meta, recs []Record) {
 	t.Helper()
-	w, err := Create(path, meta)
+	writeFileRG(t, path, meta, recs, RowGroupRows)
+}
+
+func writeFileRG(t testing.TB, path string, meta Meta, recs []Record, rowGroupRows int64) {
+	t.Helper()
+	w, err := create(path, meta, rowGroupRows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +168,34 @@ func TestLoadFilters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Files with several row groups load the same as with one.
+func TestLoadRowGroups(t *testing.T) {
+	dir := t.TempDir()
+	recs := genRecords(1000, 8, []string{"a", "b", "c"})
+	one, many := filepath.Join(dir, "one.parquet"), filepath.Join(dir, "many.parquet")
+	writeFileRG(t, one, testMeta, recs, 1<<20)
+	writeFileRG(t, many, testMeta, recs, 77)
+	for _, opts := range []LoadOptions{
+		{Features: []string{"stats", "seq_size", "seq_dir", "extra"}, Group: "capture"},
+		{Features: []string{"seq_iat_us", "pkts_fwd"}, TopN: 2},
+	} {
+		a, err := Load(context.Background(), one, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Load(context.Background(), many, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := Open(many)
+		rgs := len(f.Parquet().RowGroups())
+		f.Close()
+		if rgs < 10 || a.ContentHash() != b.ContentHash() || !reflect.DeepEqual(a.Index, b.Index) {
+			t.Errorf("%d row groups: loads differ", rgs)
+		}
 	}
 }
 

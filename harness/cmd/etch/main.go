@@ -48,7 +48,7 @@ func commands() []command {
 		{"version", "print the etch version", runVersion},
 		{"extract", "packet captures → flows file (.parquet/.jsonl/.csv)", runExtract},
 		{"fingerprint", "print TLS/QUIC fingerprints (SNI, JA3, JA4, ...) per flow of captures", runFingerprint},
-		{"data", "datasets: info, import, list, fetch, synth (etch data help)", runData},
+		{"data", "datasets: info, import, list, fetch (etch data help)", runData},
 	}
 }
 
