@@ -399,7 +399,12 @@ func (t *Tracker) quic(d *dirState, client bool, p []byte) {
 	}
 	if client && t.odcid == nil {
 		if !IsQUICInitial(p) {
-			if d.datagrams >= 4 {
+			// STUN (ICE checks before DTLS in WebRTC) may precede the hello for a while;
+			// anything else ends the client's chances sooner.
+			if !isSTUN(p) {
+				d.preamble++
+			}
+			if d.preamble >= 4 || d.datagrams > maxPreamble {
 				t.giveUp(d)
 			}
 			return
@@ -552,4 +557,10 @@ func (t *Tracker) dtlsDatagram(d *dirState, client bool, p []byte) {
 	if d.datagrams > maxPreamble {
 		t.giveUp(d)
 	}
+}
+
+// isSTUN reports whether a datagram is a STUN message (RFC 5389: two zero bits, then the
+// magic cookie 0x2112a442 at offset 4).
+func isSTUN(p []byte) bool {
+	return len(p) >= 20 && p[0]&0xc0 == 0 && p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42
 }
