@@ -67,3 +67,10 @@ slurm-up:
 	harness/slurm/cluster.sh up
 slurm-down:
 	harness/slurm/cluster.sh down
+
+# Fuzz the TLS/QUIC/DTLS hello parsers and the handshake tracker, FUZZTIME each (data/tlsfp).
+FUZZTIME ?= 60s
+.PHONY: fuzz-tlsfp
+fuzz-tlsfp:
+	for f in FuzzParseClientHello FuzzParseServerHello FuzzQUICInitial FuzzTracker; do \
+	  $(GO) test ./data/tlsfp/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
