@@ -182,6 +182,9 @@ func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 		t.res.JA4 = head + "_" + hash12(cs) + "_" + hash12(es)
 		t.res.JA4R = head + "_" + cs + "_" + es
 		t.clientVersion = ch.clientVersion()
+		if ch.ExtensionErr != nil && t.err == nil {
+			t.err = fmt.Errorf("client hello (fingerprints kept): %w", ch.ExtensionErr)
+		}
 	} else {
 		sh, err := ParseServerHello(msg)
 		if err != nil {
@@ -192,6 +195,9 @@ func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 		t.res.JA3S = md5hex(t.res.JA3SFull)
 		t.res.JA4S = JA4S(sh, quic)
 		t.serverVersion = sh.NegotiatedVersion()
+		if sh.ExtensionErr != nil && t.err == nil {
+			t.err = fmt.Errorf("server hello (fingerprints kept): %w", sh.ExtensionErr)
+		}
 	}
 	t.res.QUIC = t.res.QUIC || quic
 	d.finished, d.gotHello = true, true
