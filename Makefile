@@ -91,3 +91,10 @@ DEFAULT_DATASET := data/samples/default.parquet
 data: build
 	mkdir -p $(dir $(DEFAULT_DATASET))
 	./bin/etch data synth -o $(DEFAULT_DATASET) --classes 30 --flows 20000 --seed 1
+
+# Fuzz the TLS/QUIC/DTLS hello parsers and the handshake tracker, FUZZTIME each (data/tlsfp).
+FUZZTIME ?= 60s
+.PHONY: fuzz-tlsfp
+fuzz-tlsfp:
+	for f in FuzzParseClientHello FuzzParseServerHello FuzzQUICInitial FuzzTracker; do \
+	  $(GO) test ./data/tlsfp/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done

@@ -36,6 +36,12 @@ func TestDTLSTracker(t *testing.T) {
 	hvr := dtlsRecord(3, []byte{0xfe, 0xff, 2, 0xaa, 0xbb}, 0, 0, 5)
 	shBody := sh[9:]
 	tr := NewTracker(UDP)
+	// ICE connectivity checks (STUN binding requests) come first, as in WebRTC.
+	stun := append([]byte{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42}, make([]byte, 12)...)
+	for range 6 {
+		tr.Packet(true, 0, stun)
+		tr.Packet(false, 0, stun)
+	}
 	// Second fragment first, then the first; the server's HelloVerifyRequest; the retried
 	// ClientHello (ignored); the ServerHello.
 	tr.Packet(true, 0, dtlsRecord(1, body, 0, half, len(body)-half))

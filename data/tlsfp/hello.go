@@ -43,7 +43,11 @@ type ClientHello struct {
 	ECPointFormats      []uint8
 	SignatureAlgorithms []uint16
 	DTLS                bool // parsed from DTLS: JA4 uses the 'd' prefix
-	hasServerName       bool
+	// ExtensionErr is the first malformed extension body (an *OffsetError). The extension
+	// list itself was intact, so the fingerprints are still computed; the fields that
+	// extension feeds may be incomplete.
+	ExtensionErr  error
+	hasServerName bool
 }
 
 // ServerHello holds the fields of a ServerHello (or HelloRetryRequest) in wire order.
@@ -55,6 +59,7 @@ type ServerHello struct {
 	SupportedVersion  uint16 // selected_version of supported_versions, 0 if absent
 	ALPN              string // selected protocol, "" if absent
 	DTLS              bool   // read from DTLS: JA4S uses the 'd' prefix
+	ExtensionErr      error  // first malformed extension body, as in ClientHello
 }
 
 // reader is a bounds-checked big-endian cursor; the first failure sticks.
@@ -193,8 +198,8 @@ func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
 		}
 		ch.Extensions = append(ch.Extensions, Extension{Type: typ, Data: body.b})
 		ch.clientExtension(typ, &body)
-		if body.err != nil {
-			return nil, body.err
+		if body.err != nil && ch.ExtensionErr == nil {
+			ch.ExtensionErr = body.err
 		}
 	}
 	return ch, nil
@@ -304,8 +309,8 @@ func ParseServerHello(b []byte) (*ServerHello, error) {
 			}
 			er.err = list.err
 		}
-		if er.err != nil {
-			return nil, er.err
+		if er.err != nil && sh.ExtensionErr == nil {
+			sh.ExtensionErr = er.err
 		}
 	}
 	return sh, nil

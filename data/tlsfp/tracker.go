@@ -58,7 +58,7 @@ type segment struct {
 type dirState struct {
 	finished bool // hello parsed, or given up
 	gotHello bool
-	gaveUp   bool // given up without a hello: not TLS/QUIC (or an error)
+	nonTLS   bool // given up because no hello started
 	// TCP
 	anchored bool
 	base     uint32
@@ -119,21 +119,19 @@ func (t *Tracker) Packet(fromClient bool, seq uint32, payload []byte) {
 	}
 }
 
-// Done reports whether the caller may stop feeding packets: both hellos were seen, or a
-// direction was given up on (not TLS/QUIC, a parse error, or too much data before a hello)
-// in a way that leaves nothing more to learn.
+// Done reports whether the caller may stop feeding packets: both directions have their
+// hello or ended in an error, or a direction is not TLS/QUIC/DTLS at all (no hello within 16
+// segments or datagrams) while the other has not started one either.
 func (t *Tracker) Done() bool {
 	c, s := &t.client, &t.server
 	if c.finished && s.finished {
 		return true
 	}
-	// A client that is not speaking TLS/QUIC ends the flow's interest, unless the server
-	// already sent its hello (client hello missed by the capture).
-	if c.gaveUp && !s.gotHello {
-		return true
-	}
-	return s.gaveUp && !c.gotHello && !c.anchored && c.crypto == nil
+	return c.nonTLS && !s.gotHello && !s.started() || s.nonTLS && !c.gotHello && !c.started()
 }
+
+// started reports whether the direction is reading a hello.
+func (d *dirState) started() bool { return d.anchored || d.crypto != nil }
 
 // Result returns the fingerprints found so far.
 func (t *Tracker) Result() Result {
@@ -154,12 +152,12 @@ func (t *Tracker) fail(d *dirState, err error) {
 	if t.err == nil {
 		t.err = err
 	}
-	d.finished, d.gaveUp = true, true
+	d.finished = true
 	d.segs, d.pending, d.scratch, d.crypto = nil, nil, nil, nil
 }
 
 func (t *Tracker) giveUp(d *dirState) {
-	d.finished, d.gaveUp = true, true
+	d.finished, d.nonTLS = true, true
 	d.segs, d.pending, d.scratch, d.crypto = nil, nil, nil, nil
 }
 
@@ -182,6 +180,9 @@ func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 		t.res.JA4 = head + "_" + hash12(cs) + "_" + hash12(es)
 		t.res.JA4R = head + "_" + cs + "_" + es
 		t.clientVersion = ch.clientVersion()
+		if ch.ExtensionErr != nil && t.err == nil {
+			t.err = fmt.Errorf("client hello (fingerprints kept): %w", ch.ExtensionErr)
+		}
 	} else {
 		sh, err := ParseServerHello(msg)
 		if err != nil {
@@ -192,6 +193,9 @@ func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 		t.res.JA3S = md5hex(t.res.JA3SFull)
 		t.res.JA4S = JA4S(sh, quic)
 		t.serverVersion = sh.NegotiatedVersion()
+		if sh.ExtensionErr != nil && t.err == nil {
+			t.err = fmt.Errorf("server hello (fingerprints kept): %w", sh.ExtensionErr)
+		}
 	}
 	t.res.QUIC = t.res.QUIC || quic
 	d.finished, d.gotHello = true, true
@@ -399,7 +403,12 @@ func (t *Tracker) quic(d *dirState, client bool, p []byte) {
 	}
 	if client && t.odcid == nil {
 		if !IsQUICInitial(p) {
-			if d.datagrams >= 4 {
+			// STUN (ICE checks before DTLS in WebRTC) may precede the hello for a while;
+			// anything else ends the client's chances sooner.
+			if !isSTUN(p) {
+				d.preamble++
+			}
+			if d.preamble >= 4 || d.datagrams > maxPreamble {
 				t.giveUp(d)
 			}
 			return
@@ -552,4 +561,10 @@ func (t *Tracker) dtlsDatagram(d *dirState, client bool, p []byte) {
 	if d.datagrams > maxPreamble {
 		t.giveUp(d)
 	}
+}
+
+// isSTUN reports whether a datagram is a STUN message (RFC 5389: two zero bits, then the
+// magic cookie 0x2112a442 at offset 4).
+func isSTUN(p []byte) bool {
+	return len(p) >= 20 && p[0]&0xc0 == 0 && p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42
 }
