@@ -98,3 +98,9 @@ FUZZTIME ?= 60s
 fuzz-tlsfp:
 	for f in FuzzParseClientHello FuzzParseServerHello FuzzQUICInitial FuzzTracker; do \
 	  $(GO) test ./data/tlsfp/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
+
+# datasets: the loading benchmark (1M flows, seq_size + 40 statistics, one core); set
+# ETCH_BENCH_DIR to keep the generated file between runs and ETCH_BENCH_ROWS to change its size.
+.PHONY: bench-load
+bench-load:
+	$(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 3x -cpu 1 ./data

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -87,4 +88,14 @@ func TestScalerErrors(t *testing.T) {
 			t.Errorf("ReadScaler(%s) accepted", bad)
 		}
 	}
+}
+
+func ExampleFit() {
+	d := &Dataset{N: 3, TabNames: []string{"duration_s", "iat_all_p50"},
+		Tab: []float32{1, 10, 2, 100, 3, 1000}}
+	train := []int{0, 1} // fit on the training rows only
+	s, _ := Fit(d, train, ScaleOptions{Method: ScaleMinMax, Log: IATNames(d)})
+	_ = s.Transform(d)
+	fmt.Printf("%.2f\n", d.Tab)
+	// Output: [0.00 0.00 1.00 1.00 2.00 2.03]
 }

@@ -1,10 +1,3 @@
-// Package catalog lists public encrypted-traffic datasets (where to get them, their size, licence,
-// SHA-256 and the importer that reads them) and downloads them into a cache: resumable (HTTP
-// Range), verified against the recorded SHA-256, never left half-written.
-//
-// Downloads are hand-written on net/http (a few dozen lines) rather than a download library:
-// what matters here, resuming a .part file and verifying before renaming, is simple to state and
-// test against net/http/httptest.
 package catalog
 
 import (
@@ -101,7 +94,7 @@ func Catalogue() []Entry {
 			},
 			Notes: "The Zenodo record (v1 above; newer versions exist) has the CSV release; the URL here is the HDF5 " +
 				"database that cesnet-datazoo downloads. Neither size nor SHA-256 is recorded here. etch does not read " +
-				"HDF5: export flows to CSV (cesnet-datazoo, or the Zenodo CSV), then `etch data import --format csv`.",
+				"HDF5: import the Zenodo CSV release (or a cesnet-datazoo dataframe export) with `etch data import --format cesnet`.",
 		},
 		{
 			Name:     "cesnet-tls22",

@@ -3,11 +3,13 @@ package importers
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,7 +23,12 @@ import (
 // seq_dir, seq_payload = size and seq_size = dir·size (the source has no header lengths, so
 // seq_size is the signed payload size). The tabular statistics go to Extra as flowstat_0..k-1
 // (their names are not in the source) plus version_idx.
-type cesnetSource struct{}
+//
+// A CSV input (anything not starting with '[') is read as the CESNET CSV release or a
+// cesnet-datazoo dataframe export: a header, a PPI column holding "[[ipt ms...], [dir...],
+// [size...]]" (raw milliseconds, not log1p), the label in APP (or --label-col) and CATEGORY when
+// present; every other numeric column goes to Extra under its own name.
+type cesnetSource struct{ labelCol string }
 
 type cesnetSample struct {
 	GroundTruth string      `json:"ground_truth"`
@@ -30,10 +37,13 @@ type cesnetSample struct {
 	VersionIdx  *float64    `json:"version_idx"`
 }
 
-func (cesnetSource) read(ctx context.Context, r io.Reader, name string, meta *data.Meta, emit func(int, *data.Record) error, bad func(error) error) error {
+func (c cesnetSource) read(ctx context.Context, r io.Reader, name string, meta *data.Meta, emit func(int, *data.Record) error, bad func(error) error) error {
 	buf, err := io.ReadAll(r)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if t := bytes.TrimLeft(buf, " \t\r\n\ufeff"); len(t) > 0 && t[0] != '[' {
+		return c.readCSV(ctx, bytes.NewReader(buf), name, meta, emit, bad)
 	}
 	lineAt := func(off int64) int { return 1 + bytes.Count(buf[:min(int(off), len(buf))], []byte{'\n'}) }
 	dec := json.NewDecoder(bytes.NewReader(buf))
@@ -129,5 +139,154 @@ func cesnetRecord(s *cesnetSample, seqLen, ntab int) (*data.Record, error) {
 		v = *s.VersionIdx
 	}
 	rec.Extra = append(rec.Extra, float32(v))
+	return rec, nil
+}
+
+// parsePPI parses "[[ipt...], [dir...], [size...]]".
+func parsePPI(s string) ([3][]float64, error) {
+	var out [3][]float64
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "[") || !strings.HasSuffix(s, "]") {
+		return out, fmt.Errorf("PPI %q is not a list of 3 lists", truncate(s))
+	}
+	parts := strings.Split(s[1:len(s)-1], "]")
+	k := 0
+	for _, p := range parts {
+		p = strings.TrimLeft(strings.TrimSpace(p), ",")
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.HasPrefix(p, "[") || k == 3 {
+			return out, fmt.Errorf("PPI %q is not a list of 3 lists", truncate(s))
+		}
+		l, err := parseList(p)
+		if err != nil {
+			return out, fmt.Errorf("PPI: %w", err)
+		}
+		out[k] = l
+		k++
+	}
+	if k != 3 || len(out[1]) != len(out[0]) || len(out[2]) != len(out[0]) {
+		return out, fmt.Errorf("PPI %q: want 3 lists of equal length", truncate(s))
+	}
+	return out, nil
+}
+
+func (c cesnetSource) readCSV(ctx context.Context, r io.Reader, name string, meta *data.Meta, emit func(int, *data.Record) error, bad func(error) error) error {
+	cr := csv.NewReader(r)
+	header, err := cr.Read()
+	if err != nil {
+		return rowErr(name, 1, "header: %v", err)
+	}
+	header = slices.Clone(header)
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	ppi := slices.Index(header, "PPI")
+	if ppi < 0 {
+		return fmt.Errorf("%s: no PPI column (CESNET CSV needs PPI and APP)", name)
+	}
+	labelName := c.labelCol
+	if labelName == "" {
+		labelName = "APP"
+	}
+	label := slices.Index(header, labelName)
+	if label < 0 {
+		return fmt.Errorf("%s: no label column %q", name, labelName)
+	}
+	category := slices.Index(header, "CATEGORY")
+	const seqLen = 30 // CESNET PPI holds up to 30 packets
+	meta.SeqLen = seqLen
+	meta.Params["ipt"] = "ms → µs"
+	meta.Params["seq_size"] = "signed payload size (no header lengths in the source)"
+	var feat []int
+	first := true
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		fields, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line := 0
+		if err == nil {
+			line, _ = cr.FieldPos(0)
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+				if errors.Is(pe.Err, csv.ErrFieldCount) {
+					if err := bad(rowErr(name, line, "%d fields, header has %d", len(fields), len(header))); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			return rowErr(name, line, "%v", err)
+		}
+		if first {
+			first = false
+			for i, f := range fields {
+				if _, ok, err := parseNum(f); ok && err == nil && i != label && i != category && i != ppi && header[i] != "ID" {
+					feat = append(feat, i)
+					meta.ExtraNames = append(meta.ExtraNames, header[i])
+				}
+			}
+		}
+		rec, err := cesnetCSVRecord(fields, header, ppi, label, category, feat, seqLen)
+		if err != nil {
+			if err := bad(rowErr(name, line, "%w", err)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := emit(line, rec); err != nil {
+			return err
+		}
+	}
+}
+
+func cesnetCSVRecord(fields, header []string, ppi, label, category int, feat []int, seqLen int) (*data.Record, error) {
+	rec := &data.Record{Label: fields[label], Proto: "udp", QUIC: true,
+		SeqSize: make([]int32, seqLen), SeqPayload: make([]int32, seqLen),
+		SeqIATUS: make([]int32, seqLen), SeqDir: make([]int32, seqLen)}
+	if rec.Label == "" {
+		return nil, errors.New("empty label")
+	}
+	if category >= 0 {
+		rec.Category = fields[category]
+	}
+	p, err := parsePPI(fields[ppi])
+	if err != nil {
+		return nil, err
+	}
+	if len(p[0]) > seqLen {
+		return nil, fmt.Errorf("PPI has %d packets, at most %d", len(p[0]), seqLen)
+	}
+	for t := range p[0] {
+		ipt, dir, size := p[0][t], p[1][t], p[2][t]
+		if math.IsInf(ipt, 0) || ipt < 0 || math.IsInf(size, 0) || size < 0 {
+			return nil, fmt.Errorf("PPI step %d: bad ipt %v or size %v", t, ipt, size)
+		}
+		d := sign(toInt32(dir))
+		rec.SeqDir[t] = d
+		rec.SeqPayload[t] = toInt32(size)
+		rec.SeqSize[t] = d * toInt32(size)
+		rec.SeqIATUS[t] = toInt32(ipt * 1000)
+	}
+	rec.Extra = make([]float32, len(feat))
+	for j, i := range feat {
+		v, ok, err := parseNum(fields[i])
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", header[i], err)
+		}
+		if !ok {
+			v = math.NaN()
+		}
+		rec.Extra[j] = float32(v)
+	}
 	return rec, nil
 }

@@ -6,8 +6,8 @@
 //     to the Extra column with their names in the footer, the class attribute to label and
 //     category;
 //   - csv: any CSV with a header, with the label, sequence and feature columns named by flags;
-//   - cesnet: CESNET-QUIC22 samples in the preprocessed JSON form of the cesnet-quic22-demo
-//     extract.
+//   - cesnet: CESNET-QUIC22/TLS22 flows, from the CSV release (PPI column) or the preprocessed
+//     JSON form of the cesnet-quic22-demo extract.
 //
 // The ARFF and CSV readers are hand-written on purpose: there is no maintained Go ARFF library,
 // and encoding/csv is used for CSV itself; what is added is row-level validation with file:line

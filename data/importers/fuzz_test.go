@@ -108,7 +108,7 @@ func FuzzGCSeq(f *testing.F) {
 }
 
 func FuzzCESNET(f *testing.F) {
-	seed(f, "testdata/cesnet_small.json")
+	seed(f, "testdata/cesnet_small.json", "testdata/cesnet_small.csv")
 	f.Fuzz(func(t *testing.T, input []byte, skip bool) {
 		readAll(t, cesnetSource{}, input, skip)
 	})

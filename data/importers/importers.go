@@ -106,7 +106,7 @@ func newSource(opts Options) (source, error) {
 	case "csv":
 		return newCSVSource(opts)
 	case "cesnet":
-		return cesnetSource{}, nil
+		return cesnetSource{labelCol: opts.LabelCol}, nil
 	}
 	return nil, fmt.Errorf("format %q: want one of %s", opts.Format, strings.Join(Formats, ", "))
 }

@@ -69,6 +69,7 @@ func TestGolden(t *testing.T) {
 		{"small.csv", Options{Format: "csv", LabelCol: "app", CategoryCol: "category", GroupCol: "src",
 			Seq: map[string]string{"size": "sizes"}, Features: "pkts,dur"}},
 		{"cesnet_small.json", Options{Format: "cesnet"}},
+		{"cesnet_small.csv", Options{Format: "cesnet"}},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.parquet")
@@ -134,6 +135,7 @@ func TestBadInput(t *testing.T) {
 		{"csv number", "j.csv", "label,a,b\nx,1,2\ny,1,q\n", Options{Format: "csv", Features: "a,b"}, ErrBadRow, `j.csv:3: column b: "q" is not a number`, 1},
 		{"csv seq", "k.csv", "label,s\nx,1;2\ny,1;2;3\n", Options{Format: "csv", Seq: map[string]string{"size": "s"}}, ErrBadRow, "k.csv:3: sequence size has 3 values", 1},
 		{"cesnet", "l.json", `[{"ground_truth":"a","sequences":[[0],[1],[5]],"tabular":[]},` + "\n" + `{"ground_truth":"b","sequences":[[0,1],[1,1],[5,1]],"tabular":[]}]`, Options{Format: "cesnet"}, ErrBadRow, "l.json:2: sequence 0 has 2 values", 1},
+		{"cesnet csv", "m.csv", "PPI,APP,BYTES\n\"[[0,1],[1,-1],[10,20]]\",a,5\n\"[[0],[1]]\",b,6\n", Options{Format: "cesnet"}, ErrBadRow, "m.csv:3: PPI", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := write(tc.file, tc.body)
@@ -246,4 +248,20 @@ func TestCESNETDemo(t *testing.T) {
 	if math.IsNaN(float64(d.Tab[45])) {
 		t.Error("version_idx missing")
 	}
+}
+
+func ExampleImportFile() {
+	dir, _ := os.MkdirTemp("", "etch-import")
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "flows.csv")
+	os.WriteFile(in, []byte("app,sizes,dur\nweb,100;-1500;60,0.5\nchat,80;-90,1.25\n"), 0o644)
+	s, err := ImportFile(context.Background(), in, filepath.Join(dir, "flows.parquet"), Options{
+		Format: "csv", LabelCol: "app", Seq: map[string]string{"size": "sizes"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(s.Rows, s.ClassList(), s.Meta.SeqLen, s.Meta.ExtraNames)
+	// Output: 2 [chat web] 3 [dur]
 }
