@@ -23,8 +23,9 @@
 // What varies between runs with the same seed: TLS randoms, key shares, session IDs and the
 // filler's encrypted-looking bytes (Go's crypto ignores custom random sources). Sizes, timing,
 // headers, SNI, ALPN and all JA3/JA4 fingerprints are a function of the seed alone, so the
-// decoded dataset is identical. One caveat: crypto/tls orders TLS 1.3 cipher suites by whether
-// the CPU has AES-GCM hardware, so JA3 (not JA4, which sorts) can differ between machines.
+// decoded dataset is identical. One caveat: crypto/tls orders its TLS 1.3 cipher suites, and
+// its server picks one, by whether the CPU has AES-GCM hardware, so JA3, JA3S and JA4S (not JA4,
+// which sorts suites) can differ between machines.
 //
 // Frames (Ethernet, IPv4, TCP/UDP with real checksums) are built by hand rather than with
 // gopacket's SerializeLayers, which allocates per layer; the tests decode them with gopacket.

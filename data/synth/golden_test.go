@@ -19,8 +19,10 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // TestFingerprintsGolden pins what each service's handshakes look like to the extractor: TLS
 // version, ALPN, JA4, JA4S and the sizes of the handshake flights, for the full and the resumed
-// handshake of every SNI. JA3 is left out: crypto/tls orders TLS 1.3 suites by the CPU's AES
-// support, so JA3 can differ between machines. Run with -update after deliberate changes.
+// handshake of every SNI. JA3 is left out (it keeps crypto/tls's suite order, which depends on
+// the CPU's AES-GCM support); JA4S pins the suite the server chose, which depends on it too, so
+// on a machine without AES-GCM hardware this test fails for that reason alone. Run with -update
+// after deliberate changes.
 func TestFingerprintsGolden(t *testing.T) {
 	l, err := NewLab(context.Background(), Config{Classes: len(catalog), Seed: 1})
 	if err != nil {
