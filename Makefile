@@ -83,3 +83,10 @@ bench-flow: $(BENCH_PCAP)
 bench-tshark: build $(BENCH_PCAP)
 	command -v tshark >/dev/null || apt-get install -y --no-install-recommends tshark
 	data/flow/bench_tshark.sh $(BENCH_PCAP) bin/etch
+
+# Fuzz the TLS/QUIC/DTLS hello parsers and the handshake tracker, FUZZTIME each (data/tlsfp).
+FUZZTIME ?= 60s
+.PHONY: fuzz-tlsfp
+fuzz-tlsfp:
+	for f in FuzzParseClientHello FuzzParseServerHello FuzzQUICInitial FuzzTracker; do \
+	  $(GO) test ./data/tlsfp/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done

@@ -1,6 +1,7 @@
 package tlsfp
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -41,7 +42,12 @@ type ClientHello struct {
 	SupportedGroups     []uint16
 	ECPointFormats      []uint8
 	SignatureAlgorithms []uint16
-	hasServerName       bool
+	DTLS                bool // parsed from DTLS: JA4 uses the 'd' prefix
+	// ExtensionErr is the first malformed extension body (an *OffsetError). The extension
+	// list itself was intact, so the fingerprints are still computed; the fields that
+	// extension feeds may be incomplete.
+	ExtensionErr  error
+	hasServerName bool
 }
 
 // ServerHello holds the fields of a ServerHello (or HelloRetryRequest) in wire order.
@@ -52,6 +58,8 @@ type ServerHello struct {
 	Extensions        []Extension
 	SupportedVersion  uint16 // selected_version of supported_versions, 0 if absent
 	ALPN              string // selected protocol, "" if absent
+	DTLS              bool   // read from DTLS: JA4S uses the 'd' prefix
+	ExtensionErr      error  // first malformed extension body, as in ClientHello
 }
 
 // reader is a bounds-checked big-endian cursor; the first failure sticks.
@@ -110,10 +118,10 @@ func (r *reader) bytes(n int) []byte {
 }
 
 // sub returns a reader over the next n bytes, advancing r past them.
-func (r *reader) sub(n int, what string) *reader {
+func (r *reader) sub(n int, what string) reader {
 	start := r.pos
 	b := r.bytes(n)
-	s := &reader{b: b, off: r.off + start, what: what}
+	s := reader{b: b, off: r.off + start, what: what}
 	if r.err != nil {
 		s.err = r.err
 	}
@@ -123,36 +131,46 @@ func (r *reader) sub(n int, what string) *reader {
 func (r *reader) empty() bool { return r.pos >= len(r.b) }
 
 // handshakeBody checks the 4-byte handshake header and returns a reader over the body.
-func handshakeBody(b []byte, want uint8, what string) (*reader, error) {
-	r := &reader{b: b, what: what}
+func handshakeBody(b []byte, want uint8, what string) (reader, error) {
+	r := reader{b: b, what: what}
 	t := r.u8()
 	n := r.u24()
 	if r.err != nil {
-		return nil, r.err
+		return reader{}, r.err
 	}
 	if t != want {
-		return nil, errAt(what, 0, ErrNotHello)
+		return reader{}, errAt(what, 0, ErrNotHello)
 	}
-	body := r.sub(n, what)
-	if body.err != nil {
-		return nil, body.err
+	if n > len(b)-4 {
+		return reader{}, errAt(what, 1, fmt.Errorf("length %d, only %d bytes: %w", n, len(b)-4, ErrTruncated))
 	}
-	return body, nil
+	return r.sub(n, what), nil
 }
 
 // ParseClientHello parses a ClientHello handshake message: b starts with the handshake
 // type byte (1) and its 3-byte length, as found in a TLS record or a QUIC CRYPTO stream.
 // Bytes after the message are ignored. Errors are *OffsetError wrapping ErrTruncated,
 // ErrMalformed or ErrNotHello.
-func ParseClientHello(b []byte) (*ClientHello, error) {
+func ParseClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, false) }
+
+// ParseDTLSClientHello parses a DTLS ClientHello given as a TLS-style handshake message
+// (type, 3-byte length, body): the DTLS fragments reassembled, without the 8 extra header
+// bytes of DTLS (message sequence, fragment offset and length). The body has the DTLS
+// cookie after the session ID; the result has DTLS set.
+func ParseDTLSClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, true) }
+
+func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
 	r, err := handshakeBody(b, typeClientHello, "client hello")
 	if err != nil {
 		return nil, err
 	}
-	ch := &ClientHello{}
+	ch := &ClientHello{DTLS: dtls}
 	ch.Version = r.u16()
 	r.bytes(32) // random
 	r.bytes(int(r.u8()))
+	if dtls {
+		r.bytes(int(r.u8())) // cookie
+	}
 	cs := r.sub(int(r.u16()), "client hello cipher suites")
 	if cs.err == nil && len(cs.b)%2 != 0 {
 		return nil, errAt(cs.what, cs.off, ErrMalformed)
@@ -167,37 +185,28 @@ func ParseClientHello(b []byte) (*ClientHello, error) {
 	if r.empty() { // no extensions block (SSL 3.0 / early TLS)
 		return ch, nil
 	}
-	if err := parseExtensions(r, "client hello extensions", func(e Extension, er *reader) {
-		ch.Extensions = append(ch.Extensions, e)
-		ch.clientExtension(e, er)
-	}); err != nil {
-		return nil, err
+	ext := r.sub(int(r.u16()), "client hello extensions")
+	if ext.err != nil {
+		return nil, ext.err
+	}
+	ch.Extensions = make([]Extension, 0, 24)
+	for !ext.empty() {
+		typ := ext.u16()
+		body := ext.sub(int(ext.u16()), ext.what)
+		if ext.err != nil {
+			return nil, ext.err
+		}
+		ch.Extensions = append(ch.Extensions, Extension{Type: typ, Data: body.b})
+		ch.clientExtension(typ, &body)
+		if body.err != nil && ch.ExtensionErr == nil {
+			ch.ExtensionErr = body.err
+		}
 	}
 	return ch, nil
 }
 
-// parseExtensions reads the extensions block; fn gets each extension and a reader over it.
-func parseExtensions(r *reader, what string, fn func(Extension, *reader)) error {
-	ext := r.sub(int(r.u16()), what)
-	if ext.err != nil {
-		return ext.err
-	}
-	for !ext.empty() {
-		typ := ext.u16()
-		body := ext.sub(int(ext.u16()), what)
-		if ext.err != nil {
-			return ext.err
-		}
-		fn(Extension{Type: typ, Data: body.b}, body)
-		if body.err != nil {
-			return body.err
-		}
-	}
-	return nil
-}
-
-func (ch *ClientHello) clientExtension(e Extension, r *reader) {
-	switch e.Type {
+func (ch *ClientHello) clientExtension(typ uint16, r *reader) {
+	switch typ {
 	case extServerName:
 		ch.hasServerName = true
 		list := r.sub(int(r.u16()), "server_name")
@@ -220,15 +229,15 @@ func (ch *ClientHello) clientExtension(e Extension, r *reader) {
 		r.err = list.err
 	case extSupportedVersions:
 		list := r.sub(int(r.u8()), "supported_versions")
-		ch.SupportedVersions = u16list(list, ch.SupportedVersions)
+		ch.SupportedVersions = u16list(&list, ch.SupportedVersions)
 		r.err = list.err
 	case extSupportedGroups:
 		list := r.sub(int(r.u16()), "supported_groups")
-		ch.SupportedGroups = u16list(list, ch.SupportedGroups)
+		ch.SupportedGroups = u16list(&list, ch.SupportedGroups)
 		r.err = list.err
 	case extSignatureAlgorithms:
 		list := r.sub(int(r.u16()), "signature_algorithms")
-		ch.SignatureAlgorithms = u16list(list, ch.SignatureAlgorithms)
+		ch.SignatureAlgorithms = u16list(&list, ch.SignatureAlgorithms)
 		r.err = list.err
 	case extECPointFormats:
 		ch.ECPointFormats = append(ch.ECPointFormats, r.bytes(int(r.u8()))...)
@@ -239,6 +248,9 @@ func u16list(r *reader, dst []uint16) []uint16 {
 	if r.err == nil && len(r.b)%2 != 0 {
 		r.fail(ErrMalformed)
 		return dst
+	}
+	if dst == nil {
+		dst = make([]uint16, 0, len(r.b)/2)
 	}
 	for !r.empty() && r.err == nil {
 		dst = append(dst, r.u16())
@@ -275,9 +287,18 @@ func ParseServerHello(b []byte) (*ServerHello, error) {
 	if r.empty() {
 		return sh, nil
 	}
-	if err := parseExtensions(r, "server hello extensions", func(e Extension, er *reader) {
-		sh.Extensions = append(sh.Extensions, e)
-		switch e.Type {
+	ext := r.sub(int(r.u16()), "server hello extensions")
+	if ext.err != nil {
+		return nil, ext.err
+	}
+	for !ext.empty() {
+		typ := ext.u16()
+		er := ext.sub(int(ext.u16()), ext.what)
+		if ext.err != nil {
+			return nil, ext.err
+		}
+		sh.Extensions = append(sh.Extensions, Extension{Type: typ, Data: er.b})
+		switch typ {
 		case extSupportedVersions:
 			sh.SupportedVersion = er.u16()
 		case extALPN:
@@ -288,8 +309,9 @@ func ParseServerHello(b []byte) (*ServerHello, error) {
 			}
 			er.err = list.err
 		}
-	}); err != nil {
-		return nil, err
+		if er.err != nil && sh.ExtensionErr == nil {
+			sh.ExtensionErr = er.err
+		}
 	}
 	return sh, nil
 }

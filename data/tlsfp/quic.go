@@ -62,25 +62,32 @@ type initialKeys struct {
 	hp   cipher.Block
 }
 
-// newInitialKeys derives the client's or server's Initial keys from the Destination
-// Connection ID of the client's first Initial packet (RFC 9001 5.2, RFC 9369 3.3).
-func newInitialKeys(version uint32, dcid []byte, client bool) (*initialKeys, error) {
+// deriveInitial returns the AEAD key, IV and header protection key of the client's or
+// server's Initial packets, derived from the Destination Connection ID of the client's
+// first Initial packet (RFC 9001 5.2, RFC 9369 3.3).
+func deriveInitial(version uint32, dcid []byte, client bool) (key, iv, hp []byte, err error) {
 	salt, prefix, _, ok := versionParams(version)
 	if !ok {
-		return nil, fmt.Errorf("version 0x%08x: %w", version, ErrUnsupportedVersion)
+		return nil, nil, nil, fmt.Errorf("version 0x%08x: %w", version, ErrUnsupportedVersion)
 	}
 	initial, err := hkdf.Extract(sha256.New, dcid, salt)
 	if err != nil {
-		return nil, fmt.Errorf("initial secret: %w", err)
+		return nil, nil, nil, fmt.Errorf("initial secret: %w", err)
 	}
 	label := "server in"
 	if client {
 		label = "client in"
 	}
 	secret := expandLabel(initial, label, 32)
-	key := expandLabel(secret, prefix+"key", 16)
-	iv := expandLabel(secret, prefix+"iv", 12)
-	hpKey := expandLabel(secret, prefix+"hp", 16)
+	return expandLabel(secret, prefix+"key", 16), expandLabel(secret, prefix+"iv", 12), expandLabel(secret, prefix+"hp", 16), nil
+}
+
+// newInitialKeys derives and sets up the Initial packet protection of one direction.
+func newInitialKeys(version uint32, dcid []byte, client bool) (*initialKeys, error) {
+	key, iv, hpKey, err := deriveInitial(version, dcid, client)
+	if err != nil {
+		return nil, err
+	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, fmt.Errorf("initial key: %w", err)
