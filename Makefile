@@ -90,3 +90,9 @@ FUZZTIME ?= 60s
 fuzz-tlsfp:
 	for f in FuzzParseClientHello FuzzParseServerHello FuzzQUICInitial FuzzTracker; do \
 	  $(GO) test ./data/tlsfp/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
+
+# Fuzz the capture reader and the fast decoder (data/flow), FUZZTIME each.
+.PHONY: fuzz-flow
+fuzz-flow:
+	for f in FuzzReader FuzzDecode; do \
+	  $(GO) test ./data/flow/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
