@@ -104,3 +104,9 @@ fuzz-tlsfp:
 .PHONY: bench-load
 bench-load:
 	$(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 3x -cpu 1 ./data
+
+# Fuzz the capture reader and the fast decoder (data/flow), FUZZTIME each.
+.PHONY: fuzz-flow
+fuzz-flow:
+	for f in FuzzReader FuzzDecode; do \
+	  $(GO) test ./data/flow/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done

@@ -292,3 +292,35 @@ func TestDecodeAgreesOnSharedCaptures(t *testing.T) {
 		t.Errorf("only %d frames took the fast path", n)
 	}
 }
+
+func TestExtractCanceled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.pcap")
+	os.WriteFile(path, smallPcap(t, 100), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Extract(ctx, []string{path}, Config{}, func(*data.Record) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+	out := filepath.Join(t.TempDir(), "flows.parquet")
+	if _, err := ExtractToFile(ctx, []string{path}, out, Config{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("ExtractToFile: err %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("canceled extraction left %s", out)
+	}
+}
+
+func TestEmitErrorStops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.pcap")
+	os.WriteFile(path, smallPcap(t, 3000), 0o644)
+	boom := errors.New("disk full")
+	n := 0
+	_, err := Extract(context.Background(), []string{path}, Config{}, func(*data.Record) error {
+		n++
+		return boom
+	})
+	if !errors.Is(err, boom) || !errors.Is(err, ErrEmit) || n != 1 {
+		t.Errorf("err %v after %d emits", err, n)
+	}
+}
