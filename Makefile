@@ -107,6 +107,22 @@ bench-nn:
 	$(GO) test -run '^$$' -bench CNNLSTM -benchtime 1x ./harness/model/nn/
 	/usr/bin/python3 harness/model/nn/testdata/torch_yardstick.py --threads 2
 
+# Flow extraction benchmarks (data/flow). The synthetic capture (1M packets of interleaved TLS
+# connections with real crypto/tls hellos, ~590 MB) is generated once into the cache.
+BENCH_PCAP ?= $(CACHE)/bench/bench-1m.pcap
+$(BENCH_PCAP):
+	mkdir -p $(dir $@)
+	ETCH_BENCH_PCAP=$@ ETCH_BENCH_WRITE=1 $(GO) test -count=1 -run TestWriteBenchCapture ./data/flow
+
+.PHONY: bench-flow bench-tshark
+bench-flow: $(BENCH_PCAP)
+	ETCH_BENCH_PCAP=$(BENCH_PCAP) $(GO) test -run '^$$' -bench 'Extract' -benchtime 3x -count 3 -cpu 1 ./data/flow
+
+# etch extract vs Debian's tshark (SNI + JA3 fields) on the same capture.
+bench-tshark: build $(BENCH_PCAP)
+	command -v tshark >/dev/null || apt-get install -y --no-install-recommends tshark
+	data/flow/bench_tshark.sh $(BENCH_PCAP) bin/etch
+
 # The embedded default dataset: the traffic lab's 30 services, 20k flows, seed 1 (etch data synth).
 # Regenerate it after changing data/synth, data/flow or data/tlsfp, and commit the result.
 .PHONY: data
@@ -115,8 +131,21 @@ data: build
 	mkdir -p $(dir $(DEFAULT_DATASET))
 	./bin/etch data synth -o $(DEFAULT_DATASET) --classes 30 --flows 20000 --seed 1
 
+# Fuzz the TLS/QUIC/DTLS hello parsers and the handshake tracker, FUZZTIME each (data/tlsfp).
+FUZZTIME ?= 60s
+.PHONY: fuzz-tlsfp
+fuzz-tlsfp:
+	for f in FuzzParseClientHello FuzzParseServerHello FuzzQUICInitial FuzzTracker; do \
+	  $(GO) test ./data/tlsfp/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
+
 # datasets: the loading benchmark (1M flows, seq_size + 40 statistics, one core); set
 # ETCH_BENCH_DIR to keep the generated file between runs and ETCH_BENCH_ROWS to change its size.
 .PHONY: bench-load
 bench-load:
 	$(GO) test -run '^$$' -bench '^BenchmarkLoad$$' -benchtime 3x -cpu 1 ./data
+
+# Fuzz the capture reader and the fast decoder (data/flow), FUZZTIME each.
+.PHONY: fuzz-flow
+fuzz-flow:
+	for f in FuzzReader FuzzDecode; do \
+	  $(GO) test ./data/flow/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done

@@ -96,9 +96,7 @@ func create(path string, meta Meta, rowGroupRows int64) (*Writer, error) {
 	w := &Writer{path: path, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}
 	switch format {
 	case Parquet:
-		// zstd at its fastest level: on flow rows (mostly small integers) it compresses nearly as
-		// well as the default level at about half the CPU time.
-		opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}), parquet.MaxRowsPerRowGroup(rowGroupRows)}
+		opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{}), parquet.MaxRowsPerRowGroup(rowGroupRows)}
 		for k, v := range meta.KeyValues() {
 			opts = append(opts, parquet.KeyValueMetadata(k, v))
 		}

@@ -27,19 +27,25 @@ type Summary struct {
 // Extract reads the capture files in order and emits a record per flow. Flows do not span
 // inputs: the table is flushed at the end of each. The emitted record is reused after emit
 // returns. A truncated input is warned about (file and offset) and its flows are kept; a damaged
-// one fails with an error naming file and offset. Inputs are hashed (SHA-256) in a parallel
-// goroutine each.
+// one fails with an error naming file and offset. Inputs are hashed (SHA-256) by a goroutine
+// running beside the extraction.
 func Extract(ctx context.Context, inputs []string, cfg Config, emit func(*data.Record) error) (Summary, error) {
 	cfg = cfg.Defaults()
 	var sum Summary
-	hashes := make([]chan hashResult, len(inputs))
-	for i, in := range inputs {
-		hashes[i] = make(chan hashResult, 1)
-		go func(path string, out chan<- hashResult) {
-			h, err := hashFile(path)
-			out <- hashResult{h, err}
-		}(in, hashes[i])
-	}
+	// One goroutine hashes the inputs in order beside the extraction (a single one, so that a
+	// long input list does not open every file at once).
+	hashes := make([]hashResult, len(inputs))
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for i, in := range inputs {
+			if ctx.Err() != nil {
+				hashes[i].err = ctx.Err()
+				continue
+			}
+			hashes[i].sum, hashes[i].err = hashFile(in)
+		}
+	}()
 	table := NewTable(cfg, func(r *data.Record) error {
 		sum.Flows++
 		return emit(r)
@@ -51,8 +57,9 @@ func Extract(ctx context.Context, inputs []string, cfg Config, emit func(*data.R
 			break
 		}
 	}
+	<-hashed
 	for i, in := range inputs {
-		hr := <-hashes[i]
+		hr := hashes[i]
 		if err == nil && hr.err != nil {
 			err = fmt.Errorf("hash %s: %w", in, hr.err)
 		}
@@ -73,18 +80,20 @@ func hashFile(path string) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if b, unmap, ok := mapFile(f); ok {
+		h.Write(b)
+		unmap()
+	} else if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func extractOne(ctx context.Context, path string, table *Table, dec *Decoder, sum *Summary, cfg Config) error {
-	r, f, err := Open(path)
+	r, err := Open(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	defer r.Close()
 	table.SetCapture(filepath.Base(path))
 	var p Packet

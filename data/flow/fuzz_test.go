@@ -31,6 +31,11 @@ func FuzzReader(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := readAll(t, b) // stream and in-memory readers agree
+		if err != nil {
+			checkCaptureErr(t, err, len(b))
+		}
+		_ = n
 		r, err := NewReader(bytes.NewReader(b), "fuzz")
 		if err != nil {
 			checkCaptureErr(t, err, len(b))

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -60,6 +61,10 @@ type Reader struct {
 
 	// pcapng
 	ng *pcapgo.NgReader
+
+	// mem is the whole (mapped) capture when it is read from memory; closers run on Close.
+	mem     []byte
+	closers []func()
 
 	off      int64 // offset of the next record
 	packets  int64
@@ -124,18 +129,43 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 	return rd, nil
 }
 
-// Open opens a capture file. Close it when done.
-func Open(path string) (*Reader, *os.File, error) {
+// Open opens a capture file. Uncompressed files are memory-mapped where the system allows it
+// and parsed in place; others are read as streams. Close releases the file.
+func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	r, err := NewReader(f, path)
+	var r *Reader
+	if b, unmap, ok := mapFile(f); ok {
+		r, err = NewReaderBytes(b, path)
+		if r != nil {
+			r.closers = append(r.closers, unmap)
+		} else {
+			unmap()
+		}
+	} else {
+		r, err = NewReader(f, path)
+	}
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return r, f, nil
+	r.closers = append(r.closers, func() { f.Close() })
+	return r, nil
+}
+
+// NewReaderBytes reads a capture held in memory; classic pcap is parsed in place (frames alias
+// b), other formats go through NewReader.
+func NewReaderBytes(b []byte, name string) (*Reader, error) {
+	if len(b) < 24 || binary.LittleEndian.Uint32(b) == 0x0a0d0d0a || (b[0] == 0x1f && b[1] == 0x8b) {
+		return NewReader(bytes.NewReader(b), name)
+	}
+	rd := &Reader{name: name, mem: b}
+	if err := rd.initPcap(b[:24], b[24:min(len(b), 24+1<<16)]); err != nil {
+		return nil, err
+	}
+	return rd, nil
 }
 
 // Name returns the name the reader was opened with.
@@ -171,8 +201,25 @@ func (r *Reader) classify(err error) error {
 func (r *Reader) readPcapHeader() error {
 	hdr, err := r.br.Peek(24)
 	if err != nil {
+		if len(hdr) >= 4 && errors.Is(err, io.EOF) {
+			if e := r.initPcap(append(hdr[:len(hdr):len(hdr)], make([]byte, 24-len(hdr))...), nil); e != nil {
+				return e
+			}
+			return r.errAt(int64(len(hdr)), fmt.Errorf("%w: too short for a pcap header", ErrTruncated))
+		}
 		return r.errAt(0, fmt.Errorf("%w: too short for a pcap header", ErrCapture))
 	}
+	hdr = bytes.Clone(hdr)
+	if _, err := r.br.Discard(24); err != nil {
+		return r.errAt(0, r.classify(err))
+	}
+	peek, _ := r.br.Peek(1 << 16)
+	return r.initPcap(hdr, peek)
+}
+
+// initPcap reads the 24-byte file header and decides the record layout from the first records
+// (peek).
+func (r *Reader) initPcap(hdr, peek []byte) error {
 	switch binary.LittleEndian.Uint32(hdr) {
 	case 0xa1b2c3d4:
 		r.order = binary.LittleEndian
@@ -195,23 +242,13 @@ func (r *Reader) readPcapHeader() error {
 	r.snaplen = r.order.Uint32(hdr[16:])
 	r.link = layers.LinkType(r.order.Uint32(hdr[20:]) & 0xffff)
 	r.classic = true
-	if _, err := r.br.Discard(24); err != nil {
-		return r.errAt(0, r.classify(err))
-	}
 	r.off = 24
 	r.hdrLen = 16
-	if r.modified || r.looksModified() {
+	if r.modified || (!r.plausible(peek, 16) && r.plausible(peek, 24)) {
 		r.hdrLen = 24
 		r.modified = true
 	}
 	return nil
-}
-
-// looksModified tells whether the first records parse as 24-byte record headers but not as
-// standard 16-byte ones (the layout Wireshark recognises heuristically behind the standard magic).
-func (r *Reader) looksModified() bool {
-	peek, _ := r.br.Peek(1 << 16)
-	return !r.plausible(peek, 16) && r.plausible(peek, 24)
 }
 
 // plausible walks up to 8 records of the given header length in b and checks their lengths and
@@ -271,6 +308,9 @@ func (r *Reader) Next() (frame []byte, tsUS int64, link layers.LinkType, err err
 		}
 		return data, ci.Timestamp.UnixMicro(), link, nil
 	}
+	if r.mem != nil {
+		return r.nextMem()
+	}
 	hdr, err := r.br.Peek(r.hdrLen)
 	if err != nil {
 		if len(hdr) == 0 && errors.Is(err, io.EOF) {
@@ -318,19 +358,50 @@ func (r *Reader) Next() (frame []byte, tsUS int64, link layers.LinkType, err err
 	}
 	r.off += int64(r.hdrLen) + int64(n)
 	r.packets++
-	us := int64(sec) * 1000000
-	if r.nano {
-		us += int64(sub) / 1000
-	} else {
-		us += int64(sub)
-	}
-	return frame, us, r.link, nil
+	return frame, r.micros(sec, sub), r.link, nil
 }
 
-// Close releases the gzip reader (the underlying file is the caller's).
-func (r *Reader) Close() error {
-	if r.gz != nil {
-		return r.gz.Close()
+func (r *Reader) micros(sec, sub uint32) int64 {
+	if r.nano {
+		return int64(sec)*1000000 + int64(sub)/1000
 	}
-	return nil
+	return int64(sec)*1000000 + int64(sub)
+}
+
+// nextMem is Next for a capture in memory.
+func (r *Reader) nextMem() (frame []byte, tsUS int64, link layers.LinkType, err error) {
+	rest := r.mem[r.off:]
+	if len(rest) == 0 {
+		return nil, 0, 0, io.EOF
+	}
+	if len(rest) < r.hdrLen {
+		return nil, 0, 0, r.errAt(r.off, fmt.Errorf("%w: record header cut short", ErrTruncated))
+	}
+	sec, sub := r.order.Uint32(rest), r.order.Uint32(rest[4:])
+	incl := r.order.Uint32(rest[8:])
+	if (incl > maxRecord && incl > r.snaplen) || incl > maxSnap {
+		return nil, 0, 0, r.errAt(r.off, fmt.Errorf("%w: record length %d exceeds the snap length %d", ErrCapture, incl, r.snaplen))
+	}
+	end := uint64(r.hdrLen) + uint64(incl)
+	if uint64(len(rest)) < end {
+		return nil, 0, 0, r.errAt(r.off, fmt.Errorf("%w: record data cut short", ErrTruncated))
+	}
+	frame = rest[r.hdrLen:end:end]
+	r.off += int64(end)
+	r.packets++
+	return frame, r.micros(sec, sub), r.link, nil
+}
+
+// Close releases the reader: the gzip stream, and the mapping and file that Open made (a
+// reader from NewReader leaves its io.Reader to the caller).
+func (r *Reader) Close() error {
+	var err error
+	if r.gz != nil {
+		err = r.gz.Close()
+	}
+	for _, c := range r.closers {
+		c()
+	}
+	r.closers, r.mem = nil, nil
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -40,9 +41,28 @@ func smallPcap(t testing.TB, n int) []byte {
 	return buf.Bytes()
 }
 
+// readAll reads a capture both as a stream and in memory, checks that both agree, and returns
+// the packet count and the error that ended the reading (nil at a clean end).
 func readAll(t testing.TB, b []byte) (n int, err error) {
 	t.Helper()
-	r, err := NewReader(bytes.NewReader(b), "mem")
+	n, err = readAllFrom(NewReader(bytes.NewReader(b), "mem"))
+	n2, err2 := readAllFrom(NewReaderBytes(b, "mem"))
+	if n != n2 || errClass(err) != errClass(err2) {
+		t.Errorf("stream read %d packets (%v), in memory %d (%v)", n, err, n2, err2)
+	}
+	return n, err
+}
+
+// errClass summarises an error as its kind and offset.
+func errClass(err error) string {
+	var ce *CaptureError
+	if !errors.As(err, &ce) {
+		return fmt.Sprint(err)
+	}
+	return fmt.Sprint(errors.Is(err, ErrTruncated), errors.Is(err, ErrCapture), ce.Offset)
+}
+
+func readAllFrom(r *Reader, err error) (n int, _ error) {
 	if err != nil {
 		return 0, err
 	}
@@ -244,7 +264,7 @@ func TestDecodeAgreesOnSharedCaptures(t *testing.T) {
 	d := NewDecoder()
 	n := 0
 	for _, f := range files {
-		r, fh, err := Open(f)
+		r, err := Open(f)
 		if err != nil {
 			continue
 		}
@@ -266,9 +286,41 @@ func TestDecodeAgreesOnSharedCaptures(t *testing.T) {
 				t.Errorf("%s packet %d: fast %v %+v, parser %v %+v", f, r.Packets(), okFast, fast, okSlow, slow)
 			}
 		}
-		fh.Close()
+		r.Close()
 	}
 	if n < 10000 {
 		t.Errorf("only %d frames took the fast path", n)
+	}
+}
+
+func TestExtractCanceled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.pcap")
+	os.WriteFile(path, smallPcap(t, 100), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Extract(ctx, []string{path}, Config{}, func(*data.Record) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+	out := filepath.Join(t.TempDir(), "flows.parquet")
+	if _, err := ExtractToFile(ctx, []string{path}, out, Config{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("ExtractToFile: err %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("canceled extraction left %s", out)
+	}
+}
+
+func TestEmitErrorStops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.pcap")
+	os.WriteFile(path, smallPcap(t, 3000), 0o644)
+	boom := errors.New("disk full")
+	n := 0
+	_, err := Extract(context.Background(), []string{path}, Config{}, func(*data.Record) error {
+		n++
+		return boom
+	})
+	if !errors.Is(err, boom) || !errors.Is(err, ErrEmit) || n != 1 {
+		t.Errorf("err %v after %d emits", err, n)
 	}
 }

@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,8 +23,8 @@ const (
 )
 
 // HandshakeTracker follows one flow's TLS or QUIC handshake. The table feeds it the flow's
-// payload packets in arrival order until Done or Config.TLSPackets payload packets were seen.
-// tlsfp.Tracker implements it.
+// payload packets in arrival order until Done or Config.TLSPackets payload packets were seen;
+// payload is only valid during the call (copy what you keep). tlsfp.Tracker implements it.
 type HandshakeTracker interface {
 	Packet(fromClient bool, seq uint32, payload []byte)
 	Done() bool
@@ -278,21 +280,13 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 }
 
 func cmpEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) int {
-	for i := 0; i < 16; i++ {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		return cmp.Compare(x, y)
 	}
-	switch {
-	case pa < pb:
-		return -1
-	case pa > pb:
-		return 1
+	if x, y := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]); x != y {
+		return cmp.Compare(x, y)
 	}
-	return 0
+	return cmp.Compare(pa, pb)
 }
 
 func (t *Table) newFlow(k flowKey, p *Packet, tsUS int64) *flow {

@@ -20,13 +20,21 @@
 // (no feature reads them); QUIC Initial packets are protected exactly as RFC 9001 says, so any
 // passive parser recovers the ClientHello, while Handshake and 1-RTT packets carry filler.
 //
-// What varies between runs with the same seed: TLS randoms, key shares, session IDs and the
-// filler's encrypted-looking bytes (Go's crypto ignores custom random sources). Sizes, timing,
+// What varies between runs with the same seed: TLS randoms, key shares, session IDs, ticket
+// contents and the ciphertext of the recorded handshakes (Go's crypto ignores custom random
+// sources). Sizes, timing,
 // headers, SNI, ALPN and all JA3/JA4 fingerprints are a function of the seed alone, so the
-// decoded dataset is identical. One caveat: crypto/tls orders TLS 1.3 cipher suites by whether
-// the CPU has AES-GCM hardware, so JA3 (not JA4, which sorts) can differ between machines.
+// decoded dataset is identical. One caveat: crypto/tls orders its TLS 1.3 cipher suites, and
+// its server picks one, by whether the CPU has AES-GCM hardware, so JA3, JA3S and JA4S (not JA4,
+// which sorts suites) can differ between machines.
 //
-// Frames (Ethernet, IPv4, TCP/UDP with real checksums) are built by hand rather than with
+// Frames (Ethernet, IPv4 or IPv6, TCP/UDP with real checksums) are built by hand rather than with
 // gopacket's SerializeLayers, which allocates per layer; the tests decode them with gopacket.
 // Generate streams frames in capture-time order; WritePcap writes them with pcapgo.
+//
+// Records (etch data synth to a flows file) runs the frames through data/flow's Decoder and
+// Table, one table per worker and one flow at a time, in parallel: the lab never has two open
+// flows on one 5-tuple, so this equals one table over the merged capture (a test compares them
+// record by record). On that path frames skip checksums and are cut after the TCP header where
+// they carry application data (like a short snap length): the extractor reads neither.
 package synth

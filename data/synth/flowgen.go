@@ -253,7 +253,7 @@ func (g *flowGen) finish(start int64) []packet {
 	// Build frames.
 	size := 0
 	for i := range out {
-		size += ethLen + ipv4Len + tcpLen + len(out[i].opts) + out[i].n
+		size += ethLen + ipv6Len + tcpLen + len(out[i].opts) + out[i].n
 	}
 	g.arena = slices.Grow(g.arena, size)
 	g.pkts = slices.Grow(g.pkts, len(out))

@@ -19,21 +19,26 @@ const (
 const (
 	ethLen  = 14
 	ipv4Len = 20
+	ipv6Len = 40
 	tcpLen  = 20
 	udpLen  = 8
 )
 
-// host is one end of a flow on the wire.
+// host is one end of a flow on the wire: IPv4 (ip) or IPv6 (v6 set, ip6).
 type host struct {
 	mac  [6]byte
 	ip   [4]byte
+	ip6  [16]byte
+	v6   bool
 	port uint16
-	ttl  uint8
+	ttl  uint8 // TTL or hop limit
 	ipid uint16
+	// flowLabel is the IPv6 flow label (20 bits).
+	flowLabel uint32
 }
 
-func macFor(ip [4]byte) [6]byte {
-	return [6]byte{0x02, 0x42, ip[0], ip[1], ip[2], ip[3]}
+func macFor(ip [16]byte) [6]byte {
+	return [6]byte{0x02, 0x42, ip[12], ip[13], ip[14], ip[15]}
 }
 
 func csumAdd(sum uint32, b []byte) uint32 {
@@ -73,6 +78,21 @@ func csumFold(sum uint32) uint16 {
 	return ^uint16(sum)
 }
 
+// appendIP appends Ethernet and IPv4 or IPv6 headers for a transport segment of l4len bytes.
+func appendIP(buf []byte, src, dst *host, proto byte, l4len int) []byte {
+	if !src.v6 {
+		buf, _ = appendIPv4(buf, src, dst, proto, l4len)
+		return buf
+	}
+	buf = append(buf, dst.mac[:]...)
+	buf = append(buf, src.mac[:]...)
+	buf = append(buf, 0x86, 0xdd)
+	fl := src.flowLabel & 0xfffff
+	buf = append(buf, 0x60, byte(fl>>16), byte(fl>>8), byte(fl), byte(l4len>>8), byte(l4len), proto, src.ttl)
+	buf = append(buf, src.ip6[:]...)
+	return append(buf, dst.ip6[:]...)
+}
+
 // appendIPv4 appends Ethernet and IPv4 headers for a transport segment of l4len bytes and returns
 // the extended buffer and the offset of the IPv4 header.
 func appendIPv4(buf []byte, src, dst *host, proto byte, l4len int) ([]byte, int) {
@@ -93,8 +113,13 @@ func appendIPv4(buf []byte, src, dst *host, proto byte, l4len int) ([]byte, int)
 
 func pseudoSum(src, dst *host, proto byte, l4len int) uint32 {
 	var s uint32
-	s = csumAdd(s, src.ip[:])
-	s = csumAdd(s, dst.ip[:])
+	if src.v6 {
+		s = csumAdd(s, src.ip6[:])
+		s = csumAdd(s, dst.ip6[:])
+	} else {
+		s = csumAdd(s, src.ip[:])
+		s = csumAdd(s, dst.ip[:])
+	}
 	return s + uint32(proto) + uint32(l4len)
 }
 
@@ -104,7 +129,7 @@ func pseudoSum(src, dst *host, proto byte, l4len int) uint32 {
 // (or when the payload is cut) the TCP checksum is left zero.
 func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint16, opts, payload []byte, plen int, csum bool) []byte {
 	hl := tcpLen + len(opts)
-	buf, _ = appendIPv4(buf, src, dst, 6, hl+plen)
+	buf = appendIP(buf, src, dst, 6, hl+plen)
 	t := len(buf)
 	buf = append(buf, byte(src.port>>8), byte(src.port), byte(dst.port>>8), byte(dst.port),
 		byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq),
@@ -123,7 +148,7 @@ func appendTCP(buf []byte, src, dst *host, flags byte, seq, ack uint32, win uint
 // Without csum the UDP checksum is left zero (meaning "none" in IPv4).
 func appendUDP(buf []byte, src, dst *host, payload []byte, csum bool) []byte {
 	l := udpLen + len(payload)
-	buf, _ = appendIPv4(buf, src, dst, 17, l)
+	buf = appendIP(buf, src, dst, 17, l)
 	u := len(buf)
 	buf = append(buf, byte(src.port>>8), byte(src.port), byte(dst.port>>8), byte(dst.port),
 		byte(l>>8), byte(l), 0, 0)

@@ -408,7 +408,7 @@ func (g *flowGen) finishUDP(start int64) []packet {
 	slicesSortSegs(g.segs)
 	size := 0
 	for i := range g.segs {
-		size += ethLen + ipv4Len + udpLen + g.segs[i].n
+		size += ethLen + ipv6Len + udpLen + g.segs[i].n
 	}
 	g.arena = slices.Grow(g.arena, size)
 	g.pkts = slices.Grow(g.pkts, len(g.segs))

@@ -135,6 +135,7 @@ func Meta(cfg Config, fcfg flow.Config) data.Meta {
 	m.Params["flows"] = strconv.Itoa(c.Flows)
 	m.Params["zipf"] = strconv.FormatFloat(c.Zipf, 'g', -1, 64)
 	m.Params["rate"] = strconv.FormatFloat(c.Rate, 'g', -1, 64)
+	m.Params["ipv6"] = strconv.FormatFloat(c.IPv6, 'g', -1, 64)
 	m.Params["start"] = c.Start.Format(time.RFC3339)
 	return m
 }

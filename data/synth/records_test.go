@@ -35,7 +35,7 @@ func collect(t *testing.T, cfg Config) ([]data.Record, Summary) {
 }
 
 func TestRecordsThroughFlowTable(t *testing.T) {
-	cfg := Config{Classes: 32, Flows: 800, Seed: 21}
+	cfg := Config{Classes: 32, Flows: 800, Seed: 21, IPv6: 0.2}
 	recs, sum := collect(t, cfg)
 	if sum.Flows != cfg.Flows || sum.Records != int64(cfg.Flows) || sum.Split != 0 {
 		t.Fatalf("summary %+v: want %d flows, one record each", sum, cfg.Flows)
@@ -128,7 +128,7 @@ func recordsHash(t *testing.T, path string) string {
 
 func TestDatasetDeterministic(t *testing.T) {
 	dir := t.TempDir()
-	cfg := Config{Classes: 32, Flows: 400, Seed: 9}
+	cfg := Config{Classes: 32, Flows: 400, Seed: 9, IPv6: 0.2}
 	var hashes []string
 	for i, workers := range []int{2, 1} {
 		cfg.Workers = workers
@@ -155,7 +155,7 @@ func TestDatasetDeterministic(t *testing.T) {
 // same records as one table over the whole time-ordered capture (end reasons of flows without
 // FIN/RST aside: idle versus eof at the end of the capture).
 func TestPerFlowExtractionMatchesGlobalTable(t *testing.T) {
-	cfg := Config{Classes: 32, Flows: 500, Seed: 33}
+	cfg := Config{Classes: 32, Flows: 500, Seed: 33, IPv6: 0.2}
 	perFlow, _ := collect(t, cfg)
 	type key struct {
 		start      int64
@@ -209,5 +209,53 @@ func TestPerFlowExtractionMatchesGlobalTable(t *testing.T) {
 		if string(a) != string(b) {
 			t.Fatalf("records differ:\nper flow %s\nglobal   %s", a, b)
 		}
+	}
+}
+
+// TestPcapThenExtractWithRules checks the other path: the lab's pcap extracted by flow.Extract
+// with the lab's label rules gives the ground-truth service for every flow with SNI.
+func TestPcapThenExtractWithRules(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{Classes: 32, Flows: 300, Seed: 8, IPv6: 0.2}
+	pcap, rules := filepath.Join(dir, "lab.pcap"), filepath.Join(dir, "lab.rules.yaml")
+	if err := WritePcap(context.Background(), cfg, pcap); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRulesFile(rules, cfg); err != nil {
+		t.Fatal(err)
+	}
+	opts := flow.DefaultOptions()
+	opts.LabelRules, opts.LabelFrom = rules, flow.LabelService
+	fcfg, err := opts.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := collect(t, cfg)
+	byStart := map[int64]data.Record{}
+	for _, r := range want {
+		byStart[r.StartUS] = r
+	}
+	n := 0
+	_, err = flow.Extract(context.Background(), []string{pcap}, fcfg, func(r *data.Record) error {
+		n++
+		w, ok := byStart[r.StartUS]
+		if !ok {
+			return fmt.Errorf("extracted flow at %d is not a lab flow", r.StartUS)
+		}
+		label := w.Service
+		if w.SNI == "" {
+			label = flow.Unknown
+		}
+		if r.Label != label || r.JA4 != w.JA4 || r.PktsFwd != w.PktsFwd || r.BytesBwd != w.BytesBwd {
+			return fmt.Errorf("flow at %d: label %q ja4 %q pkts %d bytes %d; want %q %q %d %d",
+				r.StartUS, r.Label, r.JA4, r.PktsFwd, r.BytesBwd, label, w.JA4, w.PktsFwd, w.BytesBwd)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != cfg.Flows {
+		t.Fatalf("%d flows extracted from the pcap, want %d", n, cfg.Flows)
 	}
 }

@@ -35,6 +35,8 @@ type Config struct {
 	Rate float64
 	// Start is the capture start time; zero means DefaultStart.
 	Start time.Time
+	// IPv6 is the share of clients that reach services over IPv6 (0 to 1; 0: IPv4 only).
+	IPv6 float64
 	// Workers is the number of goroutines that build flows; 0 means GOMAXPROCS.
 	Workers int
 	// OnFlow, when set, is called with each flow's ground truth before its first frame is emitted.
@@ -69,6 +71,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: zipf exponent %v", ErrConfig, c.Zipf)
 	case !(c.Rate > 0) || math.IsInf(c.Rate, 0):
 		return c, fmt.Errorf("%w: rate %v", ErrConfig, c.Rate)
+	case !(c.IPv6 >= 0 && c.IPv6 <= 1):
+		return c, fmt.Errorf("%w: IPv6 share %v not in 0..1", ErrConfig, c.IPv6)
 	}
 	return c, nil
 }
@@ -235,9 +239,9 @@ type flowSpec struct {
 	variant int
 	resumed bool
 	startUS int64
-	client  [4]byte
+	client  netip.Addr
 	cport   uint16
-	server  [4]byte
+	server  netip.Addr
 	seed    uint64
 }
 
@@ -270,10 +274,16 @@ func (l *Lab) specs(yield func(flowSpec) bool) {
 			hostN = 32
 		}
 		base[3] = byte(1 + r.IntN(hostN))
+		client := netip.AddrFrom4([4]byte{10, byte(1 + c/200), byte(c % 200), byte(10 + c%7)})
+		server := netip.AddrFrom4(base)
+		// The first IPv6 share of clients is dual-stack and reaches every service over IPv6.
+		if float64(c) < l.cfg.IPv6*numClients {
+			client = v6Of(client, 0x10)
+			server = v6Of(server, 0x198)
+		}
 		sp := flowSpec{
 			index: i, svc: svc, variant: v, resumed: resumed, startUS: t,
-			client: [4]byte{10, byte(1 + c/200), byte(c % 200), byte(10 + c%7)},
-			cport:  uint16(32768 + port), server: base, seed: r.Uint64(),
+			client: client, cport: uint16(32768 + port), server: server, seed: r.Uint64(),
 		}
 		if !yield(sp) {
 			return
@@ -289,8 +299,8 @@ func (l *Lab) info(sp *flowSpec) FlowInfo {
 	}
 	return FlowInfo{
 		Index: sp.index, Service: s.Name, Category: s.Category, SNI: l.hs[sp.svc][sp.variant].sni,
-		Proto: proto, Client: netip.AddrPortFrom(netip.AddrFrom4(sp.client), sp.cport),
-		Server: netip.AddrPortFrom(netip.AddrFrom4(sp.server), uint16(s.Port)),
+		Proto: proto, Client: netip.AddrPortFrom(sp.client, sp.cport),
+		Server: netip.AddrPortFrom(sp.server, uint16(s.Port)),
 		Start:  time.UnixMicro(sp.startUS).UTC(), Resumed: sp.resumed,
 	}
 }
@@ -330,9 +340,18 @@ func (l *Lab) build(g *flowGen, sp flowSpec) builtFlow {
 func (l *Lab) setupHosts(g *flowGen, sp flowSpec, s *Service) {
 	f, srv := l.fams[sp.svc], l.srvs[sp.svc]
 	cli, sv := &g.side[0], &g.side[1]
-	cli.h = host{mac: macFor(sp.client), ip: sp.client, port: sp.cport, ttl: 64, ipid: uint16(g.r.Uint32())}
-	sv.h = host{mac: macFor([4]byte{10, 0, 0, 1}), ip: sp.server, port: uint16(s.Port), ttl: byte(44 + g.r.IntN(12)), ipid: uint16(g.r.Uint32())}
+	cli.h = host{mac: macFor(sp.client.As16()), port: sp.cport, ttl: 64, ipid: uint16(g.r.Uint32())}
+	sv.h = host{mac: [6]byte{0x02, 0x42, 10, 0, 0, 1}, port: uint16(s.Port), ttl: byte(44 + g.r.IntN(12)), ipid: uint16(g.r.Uint32())}
 	cli.mss, sv.mss = min(f.MSS, srv.MSS), min(f.MSS, srv.MSS)
+	if sp.client.Is6() {
+		cli.h.v6, sv.h.v6 = true, true
+		cli.h.ip6, sv.h.ip6 = sp.client.As16(), sp.server.As16()
+		cli.h.flowLabel, sv.h.flowLabel = g.r.Uint32(), g.r.Uint32()
+		cli.mss -= ipv6Len - ipv4Len
+		sv.mss -= ipv6Len - ipv4Len
+	} else {
+		cli.h.ip, sv.h.ip = sp.client.As4(), sp.server.As4()
+	}
 	cli.win, sv.win = uint16(502+g.r.IntN(40)), uint16(280+g.r.IntN(30))
 	cli.seq, sv.seq = g.r.Uint32(), g.r.Uint32()
 	g.rtt = max(300, g.jitter(srv.RTTms*1000, 0.35))
@@ -435,6 +454,12 @@ func (l *Lab) teardown(g *flowGen, t int64) {
 		t = g.plan(true, t+g.rtt, flagFIN|flagACK, 0, 0)
 		g.planAck(false, t+g.jitter(40, 0.4), true)
 	}
+}
+
+// v6Of maps an IPv4 address into 2001:db8:PREFIX::/48 (documentation space), keeping its bytes.
+func v6Of(a netip.Addr, prefix uint16) netip.Addr {
+	b4 := a.As4()
+	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, byte(prefix >> 8), byte(prefix), 0, 0, 0, 0, 0, 0, b4[0], b4[1], b4[2], b4[3]})
 }
 
 // flowHeap orders active flows by the time of their next packet (ties: flow index).

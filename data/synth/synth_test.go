@@ -43,10 +43,11 @@ func decodeAll(t *testing.T, cfg Config) map[tupleKey]*decodedFlow {
 	flows := map[tupleKey]*decodedFlow{}
 	var eth layers.Ethernet
 	var ip4 layers.IPv4
+	var ip6 layers.IPv6
 	var tcp layers.TCP
 	var udp layers.UDP
 	var pl gopacket.Payload
-	parser := gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &eth, &ip4, &tcp, &udp, &pl)
+	parser := gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &eth, &ip4, &ip6, &tcp, &udp, &pl)
 	parser.IgnoreUnsupported = true
 	var decoded []gopacket.LayerType
 	var prev time.Time
@@ -72,27 +73,46 @@ func decodeAll(t *testing.T, cfg Config) map[tupleKey]*decodedFlow {
 		if err := parser.DecodeLayers(frame, &decoded); err != nil {
 			return fmt.Errorf("frame %d: %w", n, err)
 		}
-		if int(ip4.Length) != len(frame)-ethLen {
-			return fmt.Errorf("frame %d: IP length %d, frame %d", n, ip4.Length, len(frame))
+		isV6 := eth.EthernetType == layers.EthernetTypeIPv6
+		var src, dst netip.Addr
+		var proto layers.IPProtocol
+		ipHdr := ipv4Len
+		if isV6 {
+			ipHdr = ipv6Len
+			if int(ip6.Length) != len(frame)-ethLen-ipv6Len {
+				return fmt.Errorf("frame %d: IPv6 payload length %d, frame %d", n, ip6.Length, len(frame))
+			}
+			src, _ = netip.AddrFromSlice(ip6.SrcIP)
+			dst, _ = netip.AddrFromSlice(ip6.DstIP)
+			proto = ip6.NextHeader
+		} else {
+			if int(ip4.Length) != len(frame)-ethLen {
+				return fmt.Errorf("frame %d: IP length %d, frame %d", n, ip4.Length, len(frame))
+			}
+			if c := csumFold(csumAdd(0, frame[ethLen:ethLen+ipv4Len])); c != 0 {
+				return fmt.Errorf("frame %d: bad IPv4 checksum", n)
+			}
+			src, _ = netip.AddrFromSlice(ip4.SrcIP)
+			dst, _ = netip.AddrFromSlice(ip4.DstIP)
+			proto = ip4.Protocol
 		}
-		if c := csumFold(csumAdd(0, frame[ethLen:ethLen+ipv4Len])); c != 0 {
-			return fmt.Errorf("frame %d: bad IPv4 checksum", n)
-		}
-		src, _ := netip.AddrFromSlice(ip4.SrcIP)
-		dst, _ := netip.AddrFromSlice(ip4.DstIP)
 		var sp, dp uint16
 		var payload []byte
-		isTCP := ip4.Protocol == layers.IPProtocolTCP
+		isTCP := proto == layers.IPProtocolTCP
 		if isTCP {
 			sp, dp, payload = uint16(tcp.SrcPort), uint16(tcp.DstPort), tcp.Payload
 		} else {
 			sp, dp, payload = uint16(udp.SrcPort), uint16(udp.DstPort), udp.Payload
 		}
 		// Transport checksum over the pseudo-header must verify to zero.
-		l4 := frame[ethLen+ipv4Len:]
+		l4 := frame[ethLen+ipHdr:]
 		var ps uint32
-		ps = csumAdd(ps, frame[ethLen+12:ethLen+20])
-		ps += uint32(ip4.Protocol) + uint32(len(l4))
+		if isV6 {
+			ps = csumAdd(ps, frame[ethLen+8:ethLen+40])
+		} else {
+			ps = csumAdd(ps, frame[ethLen+12:ethLen+20])
+		}
+		ps += uint32(proto) + uint32(len(l4))
 		if c := csumFold(csumAdd(ps, l4)); c != 0 {
 			return fmt.Errorf("frame %d: bad transport checksum", n)
 		}
@@ -149,12 +169,15 @@ func decodeAll(t *testing.T, cfg Config) map[tupleKey]*decodedFlow {
 }
 
 func TestGenerateDecodes(t *testing.T) {
-	flows := decodeAll(t, Config{Classes: 32, Flows: 600, Seed: 7})
+	flows := decodeAll(t, Config{Classes: 32, Flows: 600, Seed: 7, IPv6: 0.3})
 	if len(flows) != 600 {
 		t.Fatalf("%d flows announced, want 600", len(flows))
 	}
-	quic, resumed := 0, 0
+	quic, resumed, v6 := 0, 0, 0
 	for _, f := range flows {
+		if f.info.Client.Addr().Is6() {
+			v6++
+		}
 		r := f.tracker.Result()
 		if err := f.tracker.Err(); err != nil {
 			t.Errorf("flow %d (%s): tlsfp: %v", f.info.Index, f.info.Service, err)
@@ -182,8 +205,8 @@ func TestGenerateDecodes(t *testing.T) {
 			resumed++
 		}
 	}
-	if quic == 0 || resumed == 0 {
-		t.Errorf("quic flows %d, resumed flows %d: want some of each", quic, resumed)
+	if quic == 0 || resumed == 0 || v6 == 0 || v6 == len(flows) {
+		t.Errorf("quic flows %d, resumed flows %d, IPv6 flows %d: want some of each", quic, resumed, v6)
 	}
 }
 
@@ -242,12 +265,16 @@ func shapeHash(t *testing.T, cfg Config) string {
 	err := Generate(context.Background(), cfg, func(ts time.Time, frame []byte) error {
 		binary.LittleEndian.PutUint64(b[:], uint64(ts.UnixMicro()))
 		h.Write(b[:])
-		if frame[ethLen+9] == 6 {
-			hdr := ethLen + ipv4Len + int(frame[ethLen+ipv4Len+12]>>4)*4
-			h.Write(frame[:ethLen+ipv4Len+16]) // the TCP checksum covers payload bytes: left out
-			h.Write(frame[ethLen+ipv4Len+20 : hdr])
+		ipHdr, proto := ipv4Len, frame[ethLen+9]
+		if frame[12] == 0x86 {
+			ipHdr, proto = ipv6Len, frame[ethLen+6]
+		}
+		if proto == 6 {
+			hdr := ethLen + ipHdr + int(frame[ethLen+ipHdr+12]>>4)*4
+			h.Write(frame[:ethLen+ipHdr+16]) // the TCP checksum covers payload bytes: left out
+			h.Write(frame[ethLen+ipHdr+20 : hdr])
 		} else {
-			h.Write(frame[:ethLen+ipv4Len+6])
+			h.Write(frame[:ethLen+ipHdr+6])
 		}
 		binary.LittleEndian.PutUint64(b[:], uint64(len(frame)))
 		h.Write(b[:])
@@ -260,7 +287,7 @@ func shapeHash(t *testing.T, cfg Config) string {
 }
 
 func TestDeterministic(t *testing.T) {
-	cfg := Config{Classes: 32, Flows: 300, Seed: 11}
+	cfg := Config{Classes: 32, Flows: 300, Seed: 11, IPv6: 0.2}
 	a := shapeHash(t, cfg)
 	cfg.Workers = 1
 	if b := shapeHash(t, cfg); a != b {

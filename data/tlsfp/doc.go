@@ -1,6 +1,6 @@
-// Package tlsfp parses TLS ClientHello and ServerHello messages, over TCP and inside QUIC
-// Initial packets, and computes the fingerprints etch stores per flow: SNI, ALPN, the
-// negotiated TLS version, JA3/JA3S (Salesforce) and JA4/JA4_r/JA4S (FoxIO).
+// Package tlsfp parses TLS ClientHello and ServerHello messages, over TCP, inside QUIC
+// Initial packets and in DTLS records, and computes the fingerprints etch stores per flow:
+// SNI, ALPN, the negotiated TLS version, JA3/JA3S (Salesforce) and JA4/JA4_r/JA4S (FoxIO).
 //
 // The hello parser is hand-written on purpose. crypto/tls does not expose a peer's raw
 // hello; the maintained third-party parsers either normalise the message (dropping GREASE,
@@ -19,7 +19,7 @@
 // A Tracker follows one flow: feed it every transport payload with Packet until Done, then
 // read Result and Err. It reassembles hellos split over several TCP segments (out of order
 // and duplicate segments are tolerated, the buffer is bounded) and CRYPTO frames split over
-// several QUIC Initial packets.
+// several QUIC Initial packets or DTLS handshake fragments.
 //
 // Fingerprint definitions follow the specifications: JA3 from
 // https://github.com/salesforce/ja3 (GREASE values of RFC 8701 removed, as tshark and

@@ -29,6 +29,7 @@ type OffsetError struct {
 	Err    error
 }
 
+// Error formats the error as "what: offset N: cause".
 func (e *OffsetError) Error() string {
 	return fmt.Sprintf("%s: offset %d: %v", e.What, e.Offset, e.Err)
 }

@@ -19,6 +19,7 @@ func IsGREASE(v uint16) bool {
 // as decimals joined by '-', the five fields joined by ','; GREASE values are removed.
 func JA3Full(ch *ClientHello) string {
 	var sb strings.Builder
+	sb.Grow(6 * (len(ch.CipherSuites) + len(ch.Extensions) + len(ch.SupportedGroups) + 4))
 	sb.WriteString(strconv.Itoa(int(ch.Version)))
 	sb.WriteByte(',')
 	writeDec(&sb, ch.CipherSuites, true)
@@ -214,13 +215,14 @@ func hex4(sb *strings.Builder, vs []uint16) {
 // ja4Parts returns JA4's first chunk, the sorted cipher list and the sorted extension list
 // followed by '_' and the signature algorithms (no '_' when there are none).
 func ja4Parts(ch *ClientHello, quic bool) (head, ciphers, extsSigs string) {
-	cs := make([]uint16, 0, len(ch.CipherSuites))
+	var csBuf, extBuf, sigBuf [64]uint16
+	cs := csBuf[:0]
 	for _, c := range ch.CipherSuites {
 		if !IsGREASE(c) {
 			cs = append(cs, c)
 		}
 	}
-	exts := make([]uint16, 0, len(ch.Extensions))
+	exts := extBuf[:0]
 	n := 0
 	for _, e := range ch.Extensions {
 		if IsGREASE(e.Type) {
@@ -231,7 +233,7 @@ func ja4Parts(ch *ClientHello, quic bool) (head, ciphers, extsSigs string) {
 			exts = append(exts, e.Type)
 		}
 	}
-	var sigs []uint16
+	sigs := sigBuf[:0]
 	for _, s := range ch.SignatureAlgorithms {
 		if !IsGREASE(s) {
 			sigs = append(sigs, s)
@@ -241,11 +243,7 @@ func ja4Parts(ch *ClientHello, quic bool) (head, ciphers, extsSigs string) {
 	slices.Sort(exts)
 
 	var sb strings.Builder
-	if quic {
-		sb.WriteByte('q')
-	} else {
-		sb.WriteByte('t')
-	}
+	sb.WriteByte(protoChar(quic, ch.DTLS))
 	sb.WriteString(ja4Version(ch.clientVersion()))
 	if ch.hasServerName {
 		sb.WriteByte('d')
@@ -261,11 +259,13 @@ func ja4Parts(ch *ClientHello, quic bool) (head, ciphers, extsSigs string) {
 	sb.WriteString(alpnChars(alpn))
 	head = sb.String()
 
-	sb.Reset()
+	sb = strings.Builder{}
+	sb.Grow(5 * len(cs))
 	hex4(&sb, cs)
 	ciphers = sb.String()
 
-	sb.Reset()
+	sb = strings.Builder{}
+	sb.Grow(5 * (len(exts) + len(sigs) + 1))
 	hex4(&sb, exts)
 	if len(sigs) > 0 {
 		sb.WriteByte('_')
@@ -275,8 +275,19 @@ func ja4Parts(ch *ClientHello, quic bool) (head, ciphers, extsSigs string) {
 	return head, ciphers, extsSigs
 }
 
+// protoChar is JA4's first character: 'q' for QUIC, 'd' for DTLS, 't' for TLS over TCP.
+func protoChar(quic, dtls bool) byte {
+	switch {
+	case quic:
+		return 'q'
+	case dtls:
+		return 'd'
+	}
+	return 't'
+}
+
 // JA4 returns the FoxIO JA4 fingerprint of a ClientHello; quic selects the 'q' prefix
-// (QUIC) instead of 't' (TLS over TCP).
+// (QUIC) instead of 't' (TLS over TCP), and a DTLS hello (ch.DTLS) gets 'd'.
 func JA4(ch *ClientHello, quic bool) string {
 	head, cs, es := ja4Parts(ch, quic)
 	return head + "_" + hash12(cs) + "_" + hash12(es)
@@ -305,11 +316,7 @@ func JA4SR(sh *ServerHello, quic bool) string {
 
 func ja4sParts(sh *ServerHello, quic bool) (head, exts string) {
 	var sb strings.Builder
-	if quic {
-		sb.WriteByte('q')
-	} else {
-		sb.WriteByte('t')
-	}
+	sb.WriteByte(protoChar(quic, sh.DTLS))
 	sb.WriteString(ja4Version(sh.NegotiatedVersion()))
 	sb.WriteString(count2(len(sh.Extensions)))
 	sb.WriteString(alpnChars(sh.ALPN))

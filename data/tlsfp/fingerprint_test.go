@@ -28,6 +28,8 @@ func TestJA4Vectors(t *testing.T) {
 	greased.CipherSuites = append([]uint16{0x0a0a}, greased.CipherSuites...)
 	greased.Extensions = append([]Extension{{Type: 0x1a1a}}, append(greased.Extensions, Extension{Type: 0xfafa})...)
 	greased.SupportedVersions = append([]uint16{0x2a2a}, greased.SupportedVersions...)
+	// GREASE in signature_algorithms is dropped too (FoxIO ja4 issue #305, Chrome 152+).
+	greased.SignatureAlgorithms = append([]uint16{0x3a3a}, greased.SignatureAlgorithms...)
 	noSig := rustTestHello()
 	noSig.SignatureAlgorithms = nil
 	empty := &ClientHello{Version: 0x0301}
@@ -145,6 +147,14 @@ func TestParseHelloErrors(t *testing.T) {
 	}
 	if _, err := ParseServerHello(chMsg); !errors.Is(err, ErrNotHello) {
 		t.Errorf("ClientHello as ServerHello: %v", err)
+	}
+	// A malformed extension body keeps the hello: the fingerprints only need the types.
+	bad := []byte{1, 0, 0, 51, 3, 3}
+	bad = append(bad, make([]byte, 32)...)
+	bad = append(bad, 0, 0, 2, 0x13, 0x01, 1, 0, 0, 8, 0, 0, 0, 4, 0, 9, 0, 'x')
+	h, err := ParseClientHello(bad)
+	if err != nil || !errors.Is(h.ExtensionErr, ErrTruncated) || JA4(h, false) != "t12d0101"+"00_"+hash12("1301")+"_000000000000" {
+		t.Errorf("malformed server_name: err %v, ExtensionErr %v", err, h.ExtensionErr)
 	}
 	odd := []byte{1, 0, 0, 41, 3, 3}
 	odd = append(odd, make([]byte, 32)...)

@@ -132,6 +132,8 @@ func FuzzTracker(f *testing.F) {
 	ch, sh := testHellos(f)
 	f.Add(ch, sh, uint8(7), false)
 	f.Add(ch, sh, uint8(255), false)
+	dch, dsh := dtlsBody(ch[9:]), sh[9:]
+	f.Add(dtlsRecord(1, dch, 0, 0, len(dch)), dtlsRecord(2, dsh, 0, 0, len(dsh)), uint8(255), true)
 	tcp, udp := captureSeeds(f)
 	for i := 0; i+1 < len(tcp); i += 2 {
 		f.Add(tcp[i], tcp[i+1], uint8(i*13), false)

@@ -42,7 +42,12 @@ type ClientHello struct {
 	SupportedGroups     []uint16
 	ECPointFormats      []uint8
 	SignatureAlgorithms []uint16
-	hasServerName       bool
+	DTLS                bool // parsed from DTLS: JA4 uses the 'd' prefix
+	// ExtensionErr is the first malformed extension body (an *OffsetError). The extension
+	// list itself was intact, so the fingerprints are still computed; the fields that
+	// extension feeds may be incomplete.
+	ExtensionErr  error
+	hasServerName bool
 }
 
 // ServerHello holds the fields of a ServerHello (or HelloRetryRequest) in wire order.
@@ -53,6 +58,8 @@ type ServerHello struct {
 	Extensions        []Extension
 	SupportedVersion  uint16 // selected_version of supported_versions, 0 if absent
 	ALPN              string // selected protocol, "" if absent
+	DTLS              bool   // read from DTLS: JA4S uses the 'd' prefix
+	ExtensionErr      error  // first malformed extension body, as in ClientHello
 }
 
 // reader is a bounds-checked big-endian cursor; the first failure sticks.
@@ -144,15 +151,26 @@ func handshakeBody(b []byte, want uint8, what string) (reader, error) {
 // type byte (1) and its 3-byte length, as found in a TLS record or a QUIC CRYPTO stream.
 // Bytes after the message are ignored. Errors are *OffsetError wrapping ErrTruncated,
 // ErrMalformed or ErrNotHello.
-func ParseClientHello(b []byte) (*ClientHello, error) {
+func ParseClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, false) }
+
+// ParseDTLSClientHello parses a DTLS ClientHello given as a TLS-style handshake message
+// (type, 3-byte length, body): the DTLS fragments reassembled, without the 8 extra header
+// bytes of DTLS (message sequence, fragment offset and length). The body has the DTLS
+// cookie after the session ID; the result has DTLS set.
+func ParseDTLSClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, true) }
+
+func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
 	r, err := handshakeBody(b, typeClientHello, "client hello")
 	if err != nil {
 		return nil, err
 	}
-	ch := &ClientHello{}
+	ch := &ClientHello{DTLS: dtls}
 	ch.Version = r.u16()
 	r.bytes(32) // random
 	r.bytes(int(r.u8()))
+	if dtls {
+		r.bytes(int(r.u8())) // cookie
+	}
 	cs := r.sub(int(r.u16()), "client hello cipher suites")
 	if cs.err == nil && len(cs.b)%2 != 0 {
 		return nil, errAt(cs.what, cs.off, ErrMalformed)
@@ -180,8 +198,8 @@ func ParseClientHello(b []byte) (*ClientHello, error) {
 		}
 		ch.Extensions = append(ch.Extensions, Extension{Type: typ, Data: body.b})
 		ch.clientExtension(typ, &body)
-		if body.err != nil {
-			return nil, body.err
+		if body.err != nil && ch.ExtensionErr == nil {
+			ch.ExtensionErr = body.err
 		}
 	}
 	return ch, nil
@@ -291,8 +309,8 @@ func ParseServerHello(b []byte) (*ServerHello, error) {
 			}
 			er.err = list.err
 		}
-		if er.err != nil {
-			return nil, er.err
+		if er.err != nil && sh.ExtensionErr == nil {
+			sh.ExtensionErr = er.err
 		}
 	}
 	return sh, nil

@@ -14,7 +14,7 @@ type Transport int
 const (
 	// TCP carries TLS records.
 	TCP Transport = iota
-	// UDP carries QUIC (v1, v2 and late drafts); other UDP payloads are given up on.
+	// UDP carries QUIC (v1, v2 and late drafts) or DTLS; other UDP payloads are given up on.
 	UDP
 )
 
@@ -58,7 +58,7 @@ type segment struct {
 type dirState struct {
 	finished bool // hello parsed, or given up
 	gotHello bool
-	gaveUp   bool // given up without a hello: not TLS/QUIC (or an error)
+	nonTLS   bool // given up because no hello started
 	// TCP
 	anchored bool
 	base     uint32
@@ -68,9 +68,10 @@ type dirState struct {
 	preamble int
 	pendingB int
 	scratch  []byte
-	// QUIC
+	// QUIC and DTLS
 	crypto    *CryptoStream
 	datagrams int
+	dtlsLen   int // length of the DTLS hello being reassembled
 }
 
 // Tracker extracts the hellos of one flow from its transport payloads. It is not safe for
@@ -82,6 +83,7 @@ type Tracker struct {
 	clientVersion  uint16
 	serverVersion  uint16
 	err            error
+	dtls           bool
 	// QUIC
 	odcid   []byte
 	keys    [2]*initialKeys // client, server
@@ -106,27 +108,30 @@ func (t *Tracker) Packet(fromClient bool, seq uint32, payload []byte) {
 		return
 	}
 	if t.transport == UDP {
+		if t.dtls || t.odcid == nil && looksLikeDTLS(payload) {
+			t.dtls = true
+			t.dtlsDatagram(d, fromClient, payload)
+			return
+		}
 		t.quic(d, fromClient, payload)
 	} else {
 		t.tcp(d, fromClient, seq, payload)
 	}
 }
 
-// Done reports whether the caller may stop feeding packets: both hellos were seen, or a
-// direction was given up on (not TLS/QUIC, a parse error, or too much data before a hello)
-// in a way that leaves nothing more to learn.
+// Done reports whether the caller may stop feeding packets: both directions have their
+// hello or ended in an error, or a direction is not TLS/QUIC/DTLS at all (no hello within 16
+// segments or datagrams) while the other has not started one either.
 func (t *Tracker) Done() bool {
 	c, s := &t.client, &t.server
 	if c.finished && s.finished {
 		return true
 	}
-	// A client that is not speaking TLS/QUIC ends the flow's interest, unless the server
-	// already sent its hello (client hello missed by the capture).
-	if c.gaveUp && !s.gotHello {
-		return true
-	}
-	return s.gaveUp && !c.gotHello && !c.anchored && c.crypto == nil
+	return c.nonTLS && !s.gotHello && !s.started() || s.nonTLS && !c.gotHello && !c.started()
 }
+
+// started reports whether the direction is reading a hello.
+func (d *dirState) started() bool { return d.anchored || d.crypto != nil }
 
 // Result returns the fingerprints found so far.
 func (t *Tracker) Result() Result {
@@ -147,19 +152,19 @@ func (t *Tracker) fail(d *dirState, err error) {
 	if t.err == nil {
 		t.err = err
 	}
-	d.finished, d.gaveUp = true, true
+	d.finished = true
 	d.segs, d.pending, d.scratch, d.crypto = nil, nil, nil, nil
 }
 
 func (t *Tracker) giveUp(d *dirState) {
-	d.finished, d.gaveUp = true, true
+	d.finished, d.nonTLS = true, true
 	d.segs, d.pending, d.scratch, d.crypto = nil, nil, nil, nil
 }
 
 // hello parses a complete handshake message and fills the result.
 func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 	if client {
-		ch, err := ParseClientHello(msg)
+		ch, err := parseClientHello(msg, t.dtls)
 		if err != nil {
 			return err
 		}
@@ -175,15 +180,22 @@ func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 		t.res.JA4 = head + "_" + hash12(cs) + "_" + hash12(es)
 		t.res.JA4R = head + "_" + cs + "_" + es
 		t.clientVersion = ch.clientVersion()
+		if ch.ExtensionErr != nil && t.err == nil {
+			t.err = fmt.Errorf("client hello (fingerprints kept): %w", ch.ExtensionErr)
+		}
 	} else {
 		sh, err := ParseServerHello(msg)
 		if err != nil {
 			return err
 		}
+		sh.DTLS = t.dtls
 		t.res.JA3SFull = JA3SFull(sh)
 		t.res.JA3S = md5hex(t.res.JA3SFull)
 		t.res.JA4S = JA4S(sh, quic)
 		t.serverVersion = sh.NegotiatedVersion()
+		if sh.ExtensionErr != nil && t.err == nil {
+			t.err = fmt.Errorf("server hello (fingerprints kept): %w", sh.ExtensionErr)
+		}
 	}
 	t.res.QUIC = t.res.QUIC || quic
 	d.finished, d.gotHello = true, true
@@ -391,7 +403,12 @@ func (t *Tracker) quic(d *dirState, client bool, p []byte) {
 	}
 	if client && t.odcid == nil {
 		if !IsQUICInitial(p) {
-			if d.datagrams >= 4 {
+			// STUN (ICE checks before DTLS in WebRTC) may precede the hello for a while;
+			// anything else ends the client's chances sooner.
+			if !isSTUN(p) {
+				d.preamble++
+			}
+			if d.preamble >= 4 || d.datagrams > maxPreamble {
 				t.giveUp(d)
 			}
 			return
@@ -476,4 +493,78 @@ func (t *Tracker) quic(d *dirState, client bool, p []byte) {
 	if d.datagrams > maxPreamble {
 		t.giveUp(d)
 	}
+}
+
+// looksLikeDTLS reports whether a datagram starts with a DTLS handshake record of epoch 0.
+func looksLikeDTLS(p []byte) bool {
+	return len(p) >= 25 && p[0] == 0x16 && p[1] == 0xfe && p[2] >= 0xfc && p[3] == 0 && p[4] == 0
+}
+
+// dtlsDatagram reads the DTLS records of one datagram and reassembles the direction's hello
+// from its handshake fragments (RFC 6347 4.2.2, RFC 9147 5.2).
+func (t *Tracker) dtlsDatagram(d *dirState, client bool, p []byte) {
+	d.datagrams++
+	want := wantType(client)
+	for off := 0; off+13 <= len(p); {
+		typ, major, n := p[off], p[off+1], int(p[off+11])<<8|int(p[off+12])
+		epoch0 := p[off+3] == 0 && p[off+4] == 0
+		if off+13+n > len(p) {
+			t.fail(d, fmt.Errorf("%s datagram %d: %w", dirName(client), d.datagrams,
+				errAt("dtls record", off+11, fmt.Errorf("length %d beyond datagram: %w", n, ErrTruncated))))
+			return
+		}
+		rec, recOff := p[off+13:off+13+n], off+13
+		off += 13 + n
+		if typ != 0x16 || major != 0xfe || !epoch0 {
+			continue
+		}
+		for hs := 0; hs+12 <= len(rec); {
+			mt := rec[hs]
+			mlen := int(rec[hs+1])<<16 | int(rec[hs+2])<<8 | int(rec[hs+3])
+			fragOff := int(rec[hs+6])<<16 | int(rec[hs+7])<<8 | int(rec[hs+8])
+			fragLen := int(rec[hs+9])<<16 | int(rec[hs+10])<<8 | int(rec[hs+11])
+			if hs+12+fragLen > len(rec) {
+				t.fail(d, fmt.Errorf("%s datagram %d: %w", dirName(client), d.datagrams,
+					errAt("dtls handshake", recOff+hs+9, fmt.Errorf("fragment length %d beyond record: %w", fragLen, ErrTruncated))))
+				return
+			}
+			frag := rec[hs+12 : hs+12+fragLen]
+			hs += 12 + fragLen
+			if mt != want {
+				continue // e.g. HelloVerifyRequest
+			}
+			if mlen > MaxHelloBytes {
+				t.fail(d, fmt.Errorf("%s datagram %d: %w", dirName(client), d.datagrams,
+					errAt("dtls handshake", recOff+hs-12-fragLen+1, fmt.Errorf("hello of %d bytes: %w", mlen, ErrTooLarge))))
+				return
+			}
+			if d.crypto == nil {
+				d.crypto, d.dtlsLen = NewCryptoStream(MaxHelloBytes), mlen
+			} else if mlen != d.dtlsLen {
+				continue // another hello (a retry after HelloVerifyRequest): the first one counts
+			}
+			if err := d.crypto.Add(CryptoFrame{Offset: uint64(fragOff), Data: frag}); err != nil {
+				t.fail(d, fmt.Errorf("%s datagram %d: %w", dirName(client), d.datagrams, err))
+				return
+			}
+			if body := d.crypto.Contiguous(); len(body) >= mlen {
+				msg := make([]byte, 4+mlen)
+				msg[0], msg[1], msg[2], msg[3] = mt, byte(mlen>>16), byte(mlen>>8), byte(mlen)
+				copy(msg[4:], body)
+				if err := t.hello(d, client, msg, false); err != nil {
+					t.fail(d, fmt.Errorf("%s hello in DTLS: %w", dirName(client), err))
+				}
+				return
+			}
+		}
+	}
+	if d.datagrams > maxPreamble {
+		t.giveUp(d)
+	}
+}
+
+// isSTUN reports whether a datagram is a STUN message (RFC 5389: two zero bits, then the
+// magic cookie 0x2112a442 at offset 4).
+func isSTUN(p []byte) bool {
+	return len(p) >= 20 && p[0]&0xc0 == 0 && p[4] == 0x21 && p[5] == 0x12 && p[6] == 0xa4 && p[7] == 0x42
 }

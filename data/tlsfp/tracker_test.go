@@ -161,3 +161,20 @@ func TestTrackerErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackerServerAfterClientError: a malformed ClientHello ends the client side with an
+// error, and the ServerHello is still read.
+func TestTrackerServerAfterClientError(t *testing.T) {
+	ch, sh := testHellos(t)
+	bad := slices.Clone(ch)
+	bad[5+4+2+32] = 200 // session ID length beyond the message
+	tr := NewTracker(TCP)
+	tr.Packet(true, 1, bad)
+	if tr.Done() {
+		t.Fatal("done before the server spoke")
+	}
+	tr.Packet(false, 1, sh)
+	if !tr.Done() || !errors.Is(tr.Err(), ErrTruncated) || tr.Result().JA4S == "" || tr.Result().JA4 != "" {
+		t.Errorf("done=%v err=%v result=%+v", tr.Done(), tr.Err(), tr.Result())
+	}
+}

@@ -578,6 +578,11 @@ func TestWorkerReleasesDatasets(t *testing.T) {
 		defer w.mu.Unlock()
 		return len(w.datasets)
 	}
+	// Without Expect (a worker process runs one trial), nothing is held after the trial.
+	w0 := &Worker{Registry: testRegistry(f.fits)}
+	if _, err := w0.Run(context.Background(), specs[0]); err != nil || len(w0.datasets) != 0 {
+		t.Errorf("worker without Expect: %v, %d datasets held", err, len(w0.datasets))
+	}
 	for i, want := range []int{1, 1, 0} {
 		if _, err := w.Run(context.Background(), specs[i]); err != nil {
 			t.Fatal(err)

@@ -68,6 +68,9 @@ func (w *Worker) Expect(specs []*TrialSpec) {
 func (w *Worker) release(key string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.refs == nil {
+		w.refs = map[string]int{}
+	}
 	w.refs[key]--
 	if w.refs[key] <= 0 {
 		delete(w.refs, key)

@@ -22,7 +22,9 @@ func runDataSynth(ctx context.Context, e *env, args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same dataset")
 	zipf := fs.Float64("zipf", 1, "class frequency skew: weight of rank i ∝ 1/i^zipf")
 	rate := fs.Float64("rate", 50, "mean new flows per second of capture time")
+	ipv6 := fs.Float64("ipv6", 0.15, "share of clients that reach services over IPv6 (0..1)")
 	workers := fs.Int("workers", 0, "goroutines building flows (0: GOMAXPROCS)")
+	rulesOut := fs.String("rules-out", "", "also write label rules (SNI → service, category) for etch extract --label-rules to `FILE`")
 	opts := flow.DefaultOptions()
 	opts.LabelFrom = flow.LabelService
 	opts.RegisterFlags(fs)
@@ -33,11 +35,16 @@ func runDataSynth(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: need -o OUT and no positional arguments", errUsage)
 	}
-	cfg := synth.Config{Classes: *classes, Flows: *flows, Seed: *seed, Zipf: *zipf, Rate: *rate, Workers: *workers}
+	cfg := synth.Config{Classes: *classes, Flows: *flows, Seed: *seed, Zipf: *zipf, Rate: *rate, IPv6: *ipv6, Workers: *workers}
 	if *flows <= 0 || *classes <= 0 {
 		return fmt.Errorf("%w: -flows and -classes must be positive", errUsage)
 	}
 	start := time.Now()
+	if *rulesOut != "" {
+		if err := synth.WriteRulesFile(*rulesOut, cfg); err != nil {
+			return err
+		}
+	}
 	if strings.EqualFold(filepath.Ext(*out), ".pcap") {
 		if err := synth.WritePcap(ctx, cfg, *out); err != nil {
 			return err

@@ -132,11 +132,9 @@ func addPacket(flows map[key]*Flow, order *[]*Flow, lt layers.LinkType, data []b
 	}
 	k := key{udp: udp, a: src, b: dst, pa: sp, pb: dp}
 	rk := key{udp: udp, a: dst, b: src, pa: dp, pb: sp}
-	fl, fwd := flows[k], true
+	fl := flows[k]
 	if fl == nil {
-		if fl = flows[rk]; fl != nil {
-			fwd = false
-		}
+		fl = flows[rk]
 	}
 	if fl == nil {
 		fl = &Flow{UDP: udp, Client: src, Server: dst, ClientPort: sp, SrvPort: dp}
@@ -144,7 +142,6 @@ func addPacket(flows map[key]*Flow, order *[]*Flow, lt layers.LinkType, data []b
 		*order = append(*order, fl)
 	}
 	from := fl.Client == src && fl.ClientPort == sp
-	_ = fwd
 	if p.SYN && !from && len(fl.Packets) > 0 && !anySYN(fl) {
 		// The first SYN names the client even if a stray packet came first.
 		fl.Client, fl.Server, fl.ClientPort, fl.SrvPort = fl.Server, fl.Client, fl.SrvPort, fl.ClientPort
