@@ -129,6 +129,15 @@ func (p *Process) Run(ctx context.Context, trials []*TrialSpec, done func(*Trial
 	})
 }
 
+// readTail returns the last LogTailBytes of a log file.
+func readTail(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return tail(string(b), LogTailBytes), nil
+}
+
 func tail(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -183,6 +183,10 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 		cache.Dir = filepath.Join(workDir(opts), "reports", ".cache")
 	case "off":
 		cache.Dir = ""
+	default:
+		if abs, err := filepath.Abs(cache.Dir); err == nil {
+			cache.Dir = abs
+		}
 	}
 
 	results := make(map[string]*TrialResult, len(specs))
@@ -218,6 +222,10 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 		return nil, fmt.Errorf("executor %s: %w", kind, err)
 	}
 	log.Info("run", "experiment", exp.Name, "trials", len(specs), "cached", out.Cached, "executor", ex.Name(), "jobs", jobs, "threads", threads, "dir", out.Dir)
+	if err := writePlan(out.Dir, &RunPlan{Version: SpecVersion, EtchVersion: opts.Version, Command: opts.Command,
+		Experiment: exp, Trials: specs, Cache: cache.Dir}); err != nil {
+		return nil, err
+	}
 	prog.Begin(len(specs), out.Cached)
 	var mu sync.Mutex
 	var cacheErr error

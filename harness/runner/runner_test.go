@@ -311,6 +311,14 @@ func TestResume(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(f.dir, "run", report.ReportFile)); err == nil {
 		t.Error("an interrupted run wrote a report")
 	}
+	// The plan lets a report be collected from what finished: one trial, two without results.
+	partial, err := Collect(filepath.Join(f.dir, "run"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(partial.Trials) != 3 || partial.Trials[0].Error != "" || !strings.Contains(partial.Trials[2].Error, "no result yet") {
+		t.Errorf("collected %d trials: %q, %q", len(partial.Trials), partial.Trials[0].Error, partial.Trials[2].Error)
+	}
 	first := f.fits.Load()
 	if first < 2 {
 		t.Fatalf("%d fits before the interrupt", first)

@@ -163,6 +163,7 @@ func runValidate(_ context.Context, e *env, args []string) error {
 
 func runReport(_ context.Context, e *env, args []string) error {
 	fs := newFlags(e, "report", "RUN_DIR")
+	collect := fs.Bool("collect", false, "rebuild results.json from the run's plan and finished trials first (automatic when it is missing)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -170,6 +171,20 @@ func runReport(_ context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want one run directory", errUsage)
 	}
 	dir := fs.Arg(0)
+	if _, err := os.Stat(filepath.Join(dir, report.ResultsFile)); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(filepath.Join(dir, runner.PlanFile)); err == nil {
+			*collect = true
+		}
+	}
+	if *collect {
+		res, err := runner.Collect(dir, e.log)
+		if err != nil {
+			return err
+		}
+		if err := report.Save(dir, res); err != nil {
+			return err
+		}
+	}
 	res, err := report.Load(dir)
 	if err != nil {
 		return err

@@ -162,6 +162,18 @@ func TestRunProcessExecutor(t *testing.T) {
 	if !bytes.Equal(report.StripTimings(md), bodies[0]) {
 		t.Error("etch report changed the report body")
 	}
+	// Without results.json, etch report collects the finished trials from the run's plan.
+	proc := filepath.Join(dir, "process")
+	if err := os.Remove(filepath.Join(proc, report.ResultsFile)); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "report", proc); code != 0 {
+		t.Fatalf("report (collect): %s", stderr)
+	}
+	md, _ = os.ReadFile(filepath.Join(proc, report.ReportFile))
+	if !bytes.Equal(report.StripTimings(md), bodies[1]) {
+		t.Errorf("collected report differs:\n%s", report.StripTimings(md))
+	}
 	code, stdout, stderr := runCLI(t, "compare", local, filepath.Join(dir, "process"))
 	if code != 0 || !strings.Contains(stdout, "Δ accuracy") {
 		t.Errorf("compare: %d %s %s", code, stdout, stderr)
