@@ -65,8 +65,64 @@ type Process struct {
 	// Dir is where spec, result and log files go (the run directory's trials/).
 	Dir  string
 	Jobs int
-	// Started, when not nil, is called as each trial starts.
+	// Started, when not nil, is called as each trial starts; Unit, when not nil, gets the
+	// training progress the worker reports (ProgressLine lines in its output).
 	Started func(*TrialSpec)
+	Unit    func(trial, model string, done, total int, unit string)
+}
+
+// ProgressPrefix starts the lines in which a worker process reports training progress:
+// "etch-progress TRIAL MODEL UNIT DONE TOTAL" (see ProgressLine).
+const ProgressPrefix = "etch-progress "
+
+// ProgressLine formats a progress report for a worker's output.
+func ProgressLine(trial, model string, done, total int, unit string) string {
+	return fmt.Sprintf("%s%s %s %s %d %d", ProgressPrefix, trial, model, unit, done, total)
+}
+
+// parseProgress reads a ProgressLine.
+func parseProgress(line string) (trial, model, unit string, done, total int, ok bool) {
+	rest, ok := strings.CutPrefix(line, ProgressPrefix)
+	if !ok {
+		return "", "", "", 0, 0, false
+	}
+	n, err := fmt.Sscanf(rest, "%s %s %s %d %d", &trial, &model, &unit, &done, &total)
+	return trial, model, unit, done, total, err == nil && n == 5
+}
+
+// progressWriter collects a worker's output and passes its progress lines on.
+type progressWriter struct {
+	mu      sync.Mutex
+	out     bytes.Buffer
+	partial []byte
+	unit    func(trial, model string, done, total int, unit string)
+}
+
+func (w *progressWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.out.Write(b)
+	if w.unit == nil {
+		return len(b), nil
+	}
+	w.partial = append(w.partial, b...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		if t, m, u, d, n, ok := parseProgress(string(w.partial[:i])); ok {
+			w.unit(t, m, d, n, u)
+		}
+		w.partial = w.partial[i+1:]
+	}
+	return len(b), nil
+}
+
+func (w *progressWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.out.String()
 }
 
 // Name returns "process".
@@ -99,15 +155,15 @@ func (p *Process) Run(ctx context.Context, trials []*TrialSpec, done func(*Trial
 		if err := WriteSpec(specPath, &spec); err != nil {
 			return err
 		}
-		var out bytes.Buffer
+		out := &progressWriter{unit: p.Unit}
 		start := time.Now()
 		c := exec.CommandContext(ctx, cmd[0], append(cmd[1:], specPath)...)
 		c.Env = append(os.Environ(), p.Env...)
-		c.Stdout, c.Stderr = &out, &out
+		c.Stdout, c.Stderr = out, out
 		c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
 		c.WaitDelay = 10 * time.Second
 		runErr := c.Run()
-		_ = os.WriteFile(filepath.Join(p.Dir, s.ID+".log"), out.Bytes(), 0o644)
+		_ = os.WriteFile(filepath.Join(p.Dir, s.ID+".log"), []byte(out.String()), 0o644)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +43,24 @@ func TestProgressDisplay(t *testing.T) {
 				t.Errorf("plain lines:\n%s", out)
 			}
 		}
+	}
+}
+
+func TestProgressLines(t *testing.T) {
+	var got []string
+	w := &progressWriter{unit: func(trial, model string, done, total int, unit string) {
+		got = append(got, fmt.Sprintf("%s/%s/%s/%d/%d", trial, model, unit, done, total))
+	}}
+	line := ProgressLine("t1r0", "cnn", 3, 20, "epoch")
+	for _, chunk := range []string{"log line\n" + line[:10], line[10:] + "\n", "etch-progress broken\n", ProgressLine("t2r0", "rf", 5, 5, "trees") + "\n"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Join(got, " ") != "t1r0/cnn/epoch/3/20 t2r0/rf/trees/5/5" {
+		t.Errorf("parsed %v", got)
+	}
+	if !strings.HasPrefix(w.String(), "log line\netch-progress t1r0 cnn epoch 3 20\n") {
+		t.Errorf("output %q", w.String())
 	}
 }

@@ -32,8 +32,9 @@ type ExecutorEnv struct {
 	Jobs, Threads int
 	// Worker runs trials in this process.
 	Worker *Worker
-	// Started must be called as each trial starts (progress display).
+	// Started must be called as each trial starts, Unit with training progress (progress display).
 	Started func(*TrialSpec)
+	Unit    func(trial, model string, done, total int, unit string)
 	// WorkerCommand is the command line of a worker process before the spec path (nil: this
 	// executable's `trial run`).
 	WorkerCommand []string
@@ -53,7 +54,7 @@ func DefaultExecutors() map[string]ExecutorFactory {
 		},
 		"process": func(env ExecutorEnv) (Executor, error) {
 			return &Process{Command: env.WorkerCommand, Dir: filepath.Join(env.RunDir, "trials"), Jobs: env.Jobs,
-				Started: env.Started}, nil
+				Started: env.Started, Unit: env.Unit}, nil
 		},
 	}
 }
@@ -217,7 +218,7 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 	}
 	worker := &Worker{Registry: opts.Registry, Log: log, Progress: prog.Unit, OpenBackend: opts.OpenBackend}
 	ex, err := factory(ExecutorEnv{Experiment: exp, RunDir: out.Dir, Jobs: jobs, Threads: threads, Worker: worker,
-		Started: func(s *TrialSpec) { prog.TrialStarted(s.ID) }, WorkerCommand: opts.WorkerCommand, Log: log})
+		Started: func(s *TrialSpec) { prog.TrialStarted(s.ID) }, Unit: prog.Unit, WorkerCommand: opts.WorkerCommand, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("executor %s: %w", kind, err)
 	}

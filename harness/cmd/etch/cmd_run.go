@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -227,10 +226,9 @@ func runTrial(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want one trial spec file", errUsage)
 	}
 	w := &runner.Worker{Registry: runner.DefaultRegistry(""), Log: e.log}
+	// Progress goes to stderr in lines the process executor parses (and a person can read).
 	w.Progress = func(trial, model string, done, total int, unit string) {
-		if total > 0 && (done == total || done%max(1, total/10) == 0) {
-			e.log.Info("progress", "trial", trial, "model", model, unit, strconv.Itoa(done)+"/"+strconv.Itoa(total))
-		}
+		fmt.Fprintln(e.stderr, runner.ProgressLine(trial, model, done, total, unit))
 	}
 	r, err := runner.RunSpecFile(ctx, fs.Arg(0), w)
 	if err != nil {

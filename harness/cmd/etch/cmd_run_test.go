@@ -137,7 +137,7 @@ func TestRunProcessExecutor(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d\n%s\n%s", ex, code, stdout, stderr)
 		}
-		if !strings.Contains(stderr, "2/2 trial(s) done, 0 failed") {
+		if !strings.Contains(stderr, "2/2 trial(s) done, 0 failed") || !strings.Contains(stderr, "trial t1r0: cnnlstm epoch 1/1") {
 			t.Errorf("%s: progress lines:\n%s", ex, stderr)
 		}
 		md, err := os.ReadFile(filepath.Join(out, report.ReportFile))
