@@ -298,7 +298,7 @@ func (w *Worker) newModel(ms config.Model, env model.Env, ds *data.Dataset) (mod
 
 // env returns the Env of a model of trial s; its Build builds the experiment's models by name.
 func (w *Worker) env(s *TrialSpec, name string, seed uint64, backend any, ds *data.Dataset) model.Env {
-	env := model.Env{Seed: seed, Threads: max(1, s.Threads), Backend: backend, Log: w.log().With("trial", s.ID, "model", name)}
+	env := model.Env{Seed: seed, Threads: max(1, s.Threads), Backend: backend, Log: w.log().With("trial", s.ID, "name", name)}
 	if w.Progress != nil {
 		id := s.ID
 		env.Progress = func(done, total int, unit string) { w.Progress(id, name, done, total, unit) }
