@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -345,9 +346,33 @@ func (m Model) MarshalYAML() (any, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		out = append(out, yaml.MapItem{Key: k, Value: m.Params[k]})
+		out = append(out, yaml.MapItem{Key: k, Value: yamlValue(m.Params[k])})
 	}
 	return out, nil
+}
+
+// yamlValue prepares a parameter for YAML output: whole numbers print as integers (trees: 100,
+// not 100.0); lists and maps are converted recursively.
+func yamlValue(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x)
+		}
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = yamlValue(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, vv := range x {
+			out[k] = yamlValue(vv)
+		}
+		return out
+	}
+	return v
 }
 
 // MarshalJSON writes the entry as one object (name, type and parameters).
@@ -397,7 +422,7 @@ func (s *Sweep) UnmarshalYAML(unmarshal func(any) error) error {
 func (s Sweep) MarshalYAML() (any, error) {
 	out := yaml.MapSlice{}
 	for _, a := range s {
-		out = append(out, yaml.MapItem{Key: a.Key, Value: a.Values})
+		out = append(out, yaml.MapItem{Key: a.Key, Value: yamlValue(a.Values)})
 	}
 	return out, nil
 }

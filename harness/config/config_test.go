@@ -234,6 +234,9 @@ func TestHashCanonical(t *testing.T) {
 	if c.Hash() == a.Hash() {
 		t.Error("seed change kept the hash")
 	}
+	if y := a.YAML(); !strings.Contains(y, "trees: 100\n") || !strings.Contains(y, "- 0.5\n") || !strings.Contains(y, "data.filter.top_n:\n    - 10\n") {
+		t.Errorf("YAML form:\n%s", y)
+	}
 	// The YAML form decodes back to the same experiment.
 	d, err := Parse("d.yaml", []byte(a.YAML()))
 	if err != nil {
@@ -281,5 +284,25 @@ func FuzzParse(f *testing.F) {
 		_ = e.Validate(nil)
 		_, _ = e.Expand()
 		_ = e.Hash()
+	})
+}
+
+func FuzzParseOverride(f *testing.F) {
+	for _, s := range []string{"data.filter.top_n=5", "models.rf.trees=10", "seed=", "a=[1, {b: c}]", "=x", "sweep.seed=[1,2]"} {
+		f.Add(s)
+	}
+	base, err := Parse("x.yaml", []byte(issueExample))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseOverride(s)
+		if err != nil {
+			return
+		}
+		if e, err := base.Apply(o); err == nil {
+			_ = e.Validate(nil)
+			_ = e.Hash()
+		}
 	})
 }
