@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,10 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	default:
 		return fmt.Errorf("%w: --progress %q: want auto, bars, lines or none", errUsage, *progress)
 	}
+	if opts.Progress != nil {
+		// The progress display says what runs; info records of the models would break up the bars.
+		opts.Log = slog.New(minLevel{e.log.Handler(), slog.LevelWarn})
+	}
 	res, err := runner.Run(ctx, exp, opts)
 	if err != nil {
 		if errors.Is(err, context.Canceled) && res != nil {
@@ -123,6 +128,24 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%d of %d trial(s) failed; see the report's failed trials", res.Failed, len(res.Results.Trials))
 	}
 	return nil
+}
+
+// minLevel drops records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }
 
 // runExecutors lists the executors `etch run` offers (--executor or executor.kind): the runner's
