@@ -216,6 +216,17 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 	if !ok {
 		return nil, fmt.Errorf("%w %q", ErrNoExecutor, kind)
 	}
+	if kind == "local" && len(pending) > 0 && exp.Backend == "cuda" {
+		// An explicit device that this process cannot use fails the run before any trial starts
+		// (other executors run trials in other binaries or on other machines, which decide there).
+		open := opts.OpenBackend
+		if open == nil {
+			open = OpenBackend
+		}
+		if _, _, err := open(ctx, exp.Backend, 1); err != nil {
+			return nil, err
+		}
+	}
 	worker := &Worker{Registry: opts.Registry, Log: log, Progress: prog.Unit, OpenBackend: opts.OpenBackend}
 	ex, err := factory(ExecutorEnv{Experiment: exp, RunDir: out.Dir, Jobs: jobs, Threads: threads, Worker: worker,
 		Started: func(s *TrialSpec) { prog.TrialStarted(s.ID) }, Unit: prog.Unit, WorkerCommand: opts.WorkerCommand, Log: log})
