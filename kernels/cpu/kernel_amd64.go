@@ -118,3 +118,21 @@ func mulFast(a, b, dst []float32) int {
 	mulAVX512(&a[0], &b[0], &dst[0], n)
 	return n
 }
+
+// packBAVX512 packs an untransposed-B panel with masked moves (kernel_amd64.s).
+//
+//go:noescape
+func packBAVX512(dst, src *float32, ldb, kb, nr int, m1, m2 uint64)
+
+// packBFast packs kb rows of an untransposed-B panel, dst[p*nr+j] = src[p*ldb+j] for j < cols
+// and 0 up to nr (16 or 32); false means the caller must do it.
+func packBFast(dst, src []float32, ldb, kb, cols, nr int) bool {
+	if !haveAVX512 || (nr != 16 && nr != 32) || cols < 1 || kb < 1 {
+		return false
+	}
+	_, _ = src[(kb-1)*ldb+cols-1], dst[kb*nr-1]
+	m1 := uint64(1)<<min(cols, 16) - 1
+	m2 := uint64(1)<<max(cols-16, 0) - 1
+	packBAVX512(&dst[0], &src[0], ldb, kb, nr, m1, m2)
+	return true
+}

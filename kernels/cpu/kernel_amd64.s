@@ -1240,3 +1240,45 @@ mulloop:
 muldone:
 	VZEROUPPER
 	RET
+
+// func packBAVX512(dst, src *float32, ldb, kb, nr int, m1, m2 uint64)
+// Packs an untransposed-B panel: for p < kb, dst[p*nr : p*nr+nr] = src[p*ldb : ...] with the
+// lanes outside masks m1 (elements 0-15) and m2 (16-31, nr = 32 only) zeroed and never loaded.
+TEXT ·packBAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), DX
+	SHLQ $2, DX
+	MOVQ kb+24(FP), CX
+	MOVQ nr+32(FP), R9
+	MOVQ m1+40(FP), AX
+	KMOVW AX, K1
+	MOVQ m2+48(FP), AX
+	KMOVW AX, K2
+	TESTQ CX, CX
+	JZ packbdone
+	CMPQ R9, $32
+	JEQ packb32
+
+packb16:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      DX, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       packb16
+	JMP       packbdone
+
+packb32:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      DX, SI
+	ADDQ      $128, DI
+	DECQ      CX
+	JNZ       packb32
+
+packbdone:
+	VZEROUPPER
+	RET

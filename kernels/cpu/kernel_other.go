@@ -17,3 +17,6 @@ func dropoutFast(dst []float32, key, first uint64, p, keep float32) int { return
 // axpyFast and mulFast are the SIMD loops' stand-ins: the caller does all elements.
 func axpyFast(alpha float32, x, y []float32) int { return 0 }
 func mulFast(a, b, dst []float32) int            { return 0 }
+
+// packBFast is the SIMD B packer's stand-in: the caller packs in Go.
+func packBFast(dst, src []float32, ldb, kb, cols, nr int) bool { return false }
