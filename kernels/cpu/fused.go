@@ -186,7 +186,8 @@ func (be *Backend) LSTMCellBackward(batch, hidden int, gates, cPrev, c, dh, dc k
 				if dcs != nil {
 					dcr = dcs[b*H+j0 : b*H+j1]
 				}
-				for j, t := range tc {
+				for j := lstmBackFast(g[j0:], d[j0:], tc, cpr, dhr, dcr, dcpr, H, len(tc)); j < len(tc); j++ {
+					t := tc[j]
 					i, f, gc, o := gi[j], gf[j], gg[j], gO[j]
 					dhv := dhr[j]
 					dct := dhv * o * (1 - t*t)

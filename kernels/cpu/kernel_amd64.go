@@ -136,3 +136,27 @@ func packBFast(dst, src []float32, ldb, kb, cols, nr int) bool {
 	packBAVX512(&dst[0], &src[0], ldb, kb, nr, m1, m2)
 	return true
 }
+
+// lstmBackAVX512 is the vector LSTM cell backward row kernel (kernel_amd64.s).
+//
+//go:noescape
+func lstmBackAVX512(gates, d, tc, cp, dh, dc, dcp *float32, h, n int)
+
+// lstmBackFast runs the LSTM backward formulas on the first n&^15 elements of one row (gates g
+// and gradients d of length 4h, the other slices of length >= n; dc may be nil) and returns how
+// many it did.
+func lstmBackFast(g, d, tc, cp, dh, dc, dcp []float32, h, n int) int {
+	n &^= 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = g[3*h+n-1], d[3*h+n-1]
+	_, _, _, _ = tc[n-1], cp[n-1], dh[n-1], dcp[n-1]
+	var dcp0 *float32
+	if dc != nil {
+		_ = dc[n-1]
+		dcp0 = &dc[0]
+	}
+	lstmBackAVX512(&g[0], &d[0], &tc[0], &cp[0], &dh[0], dcp0, &dcp[0], h, n)
+	return n
+}

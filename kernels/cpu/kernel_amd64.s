@@ -1282,3 +1282,84 @@ packb32:
 packbdone:
 	VZEROUPPER
 	RET
+
+// func lstmBackAVX512(gates, d, tc, cp, dh, dc, dcp *float32, h, n int)
+// One row of the LSTM cell backward pass on elements [0, n) of each gate (n a multiple of 16):
+// g/d are the activated gates and their gradients, blocks i, f, g, o at offsets 0, h, 2h, 3h;
+// tc = tanh(c); dc may be nil (no gradient from step t+1). Same formulas as fused.go.
+TEXT ·lstmBackAVX512(SB), NOSPLIT, $0-72
+	MOVQ gates+0(FP), SI
+	MOVQ d+8(FP), DI
+	MOVQ tc+16(FP), R8
+	MOVQ cp+24(FP), R9
+	MOVQ dh+32(FP), R10
+	MOVQ dc+40(FP), R11
+	MOVQ dcp+48(FP), R12
+	MOVQ h+56(FP), DX
+	SHLQ $2, DX
+	MOVQ n+64(FP), CX
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z31
+	SHRQ $4, CX
+	JZ lstmdone
+	XORQ BX, BX
+	LEAQ (DX)(DX*2), R13
+
+lstmloop:
+	VMOVUPS (SI)(BX*1), Z0       // i
+	LEAQ (SI)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z1       // f
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z2       // g
+	LEAQ (SI)(R13*1), AX
+	VMOVUPS (AX)(BX*1), Z3       // o
+	VMOVUPS (R8)(BX*1), Z4       // t
+	VMOVUPS (R10)(BX*1), Z5      // dh
+	// u = 1 - t*t
+	VMOVAPS Z31, Z6
+	VFNMADD231PS Z4, Z4, Z6
+	// dct = dh*o*u (+ dc)
+	VMULPS Z3, Z5, Z7
+	VMULPS Z6, Z7, Z7
+	TESTQ R11, R11
+	JZ lstmnodc
+	VADDPS (R11)(BX*1), Z7, Z7
+
+lstmnodc:
+	// di = dct*g*i*(1-i)
+	VSUBPS Z0, Z31, Z8
+	VMULPS Z0, Z8, Z8
+	VMULPS Z2, Z8, Z8
+	VMULPS Z7, Z8, Z8
+	VMOVUPS Z8, (DI)(BX*1)
+	// df = dct*cp*f*(1-f)
+	VSUBPS Z1, Z31, Z9
+	VMULPS Z1, Z9, Z9
+	VMULPS (R9)(BX*1), Z9, Z9
+	VMULPS Z7, Z9, Z9
+	LEAQ (DI)(DX*1), AX
+	VMOVUPS Z9, (AX)(BX*1)
+	// dg = dct*i*(1-g*g)
+	VMOVAPS Z31, Z10
+	VFNMADD231PS Z2, Z2, Z10
+	VMULPS Z0, Z10, Z10
+	VMULPS Z7, Z10, Z10
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS Z10, (AX)(BX*1)
+	// do = dh*t*o*(1-o)
+	VSUBPS Z3, Z31, Z11
+	VMULPS Z3, Z11, Z11
+	VMULPS Z4, Z11, Z11
+	VMULPS Z5, Z11, Z11
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS Z11, (AX)(BX*1)
+	// dcp = dct*f
+	VMULPS Z1, Z7, Z12
+	VMOVUPS Z12, (R12)(BX*1)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ lstmloop
+
+lstmdone:
+	VZEROUPPER
+	RET

@@ -20,3 +20,6 @@ func mulFast(a, b, dst []float32) int            { return 0 }
 
 // packBFast is the SIMD B packer's stand-in: the caller packs in Go.
 func packBFast(dst, src []float32, ldb, kb, cols, nr int) bool { return false }
+
+// lstmBackFast is the vector LSTM backward's stand-in: the caller does all elements.
+func lstmBackFast(g, d, tc, cp, dh, dc, dcp []float32, h, n int) int { return 0 }
