@@ -160,3 +160,22 @@ func lstmBackFast(g, d, tc, cp, dh, dc, dcp []float32, h, n int) int {
 	lstmBackAVX512(&g[0], &d[0], &tc[0], &cp[0], &dh[0], dcp0, &dcp[0], h, n)
 	return n
 }
+
+// maxPoolAVX512 pools one output row (kernel_amd64.s).
+//
+//go:noescape
+func maxPoolAVX512(x, y, arg *float32, c, size, base, n int)
+
+// maxPoolFast pools channels [0, c&^15) of one output row whose window starts at element base
+// of x, and returns how many channels it did (0 without AVX-512 or past int32/float32-exact
+// indices).
+func maxPoolFast(x, y, arg []float32, c, size, base int) int {
+	n := c &^ 15
+	if !haveAVX512 || n == 0 || base+size*c > 1<<24 {
+		return 0
+	}
+	_ = x[base+(size-1)*c+n-1]
+	_, _ = y[n-1], arg[n-1]
+	maxPoolAVX512(&x[base], &y[0], &arg[0], c, size, base, n)
+	return n
+}

@@ -1363,3 +1363,63 @@ lstmnodc:
 lstmdone:
 	VZEROUPPER
 	RET
+
+// func maxPoolAVX512(x, y, arg *float32, c, size, base, n int)
+// One output row of MaxPool1D on channels [0, n) (n a multiple of 16): y[ch] = max over
+// j < size of x[j*c+ch] (first maximum on ties, NaNs never win, as in the Go loop) and
+// arg[ch] = float32(base + j*c + ch) of that maximum.
+TEXT ·maxPoolAVX512(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ arg+16(FP), R8
+	MOVQ c+24(FP), DX
+	MOVQ size+32(FP), R9
+	MOVQ base+40(FP), AX
+	MOVQ n+48(FP), CX
+	VPBROADCASTD AX, Z5            // base in every lane
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X6
+	MOVQ $0x0f0e0d0c0b0a0908, AX
+	VPINSRQ $1, AX, X6, X6
+	VPMOVZXBD X6, Z6               // 0..15
+	VPADDD Z6, Z5, Z5              // base + lane
+	MOVL $16, AX
+	VPBROADCASTD AX, Z7            // 16
+	VPBROADCASTD DX, Z8            // c
+	SHLQ $2, DX                    // c in bytes
+	SHRQ $4, CX
+	JZ pooldone
+
+poolch:
+	VMOVUPS (SI), Z0               // running max
+	VMOVDQA32 Z5, Z1               // its integer index
+	MOVQ SI, R10
+	VMOVDQA32 Z5, Z2               // index of the window row being read
+	MOVQ R9, R11
+	DECQ R11
+	JZ poolstore
+
+poolwin:
+	ADDQ DX, R10
+	VPADDD Z8, Z2, Z2
+	VMOVUPS (R10), Z3
+	VCMPPS $0x1e, Z0, Z3, K1       // x > max (ordered: NaN never wins)
+	VMOVAPS Z3, K1, Z0
+	VMOVDQA32 Z2, K1, Z1
+	DECQ R11
+	JNZ poolwin
+
+poolstore:
+	VMOVUPS Z0, (DI)
+	VCVTDQ2PS Z1, Z1
+	VMOVUPS Z1, (R8)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	VPADDD Z7, Z5, Z5
+	DECQ CX
+	JNZ poolch
+
+pooldone:
+	VZEROUPPER
+	RET

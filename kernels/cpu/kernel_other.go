@@ -23,3 +23,6 @@ func packBFast(dst, src []float32, ldb, kb, cols, nr int) bool { return false }
 
 // lstmBackFast is the vector LSTM backward's stand-in: the caller does all elements.
 func lstmBackFast(g, d, tc, cp, dh, dc, dcp []float32, h, n int) int { return 0 }
+
+// maxPoolFast is the vector pooling row's stand-in: the caller does all channels.
+func maxPoolFast(x, y, arg []float32, c, size, base int) int { return 0 }
