@@ -145,11 +145,15 @@ func (be *Backend) LSTMCellForward(batch, hidden int, gates, cPrev, c, h kernels
 			sigmoidSlice(g[3*H:], g[3*H:]) // o
 			gi, gf, gg, gO := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
 			cpr, cr, hr := cp[b*H:(b+1)*H], cs[b*H:(b+1)*H], hs[b*H:(b+1)*H]
-			for j := range cr {
-				cr[j] = gf[j]*cpr[j] + gi[j]*gg[j]
+			// c = f*cPrev + i*g; h = o*tanh(c).
+			for j := mulFast(gf, cpr, cr); j < len(cr); j++ {
+				cr[j] = gf[j] * cpr[j]
+			}
+			for j := fmaFast(gi, gg, cr); j < len(cr); j++ {
+				cr[j] += gi[j] * gg[j]
 			}
 			tanhSlice(hr, cr)
-			for j := range hr {
+			for j := mulFast(hr, gO, hr); j < len(hr); j++ {
 				hr[j] *= gO[j]
 			}
 		}

@@ -179,3 +179,34 @@ func maxPoolFast(x, y, arg []float32, c, size, base int) int {
 	maxPoolAVX512(&x[base], &y[0], &arg[0], c, size, base, n)
 	return n
 }
+
+// fmaAVX512 and reluBackAVX512 are vector loops (kernel_amd64.s).
+//
+//go:noescape
+func fmaAVX512(a, b, dst *float32, n int)
+
+//go:noescape
+func reluBackAVX512(y, dy, dx *float32, n int)
+
+// fmaFast does dst += a*b on the longest 16-element-multiple prefix and returns its length.
+func fmaFast(a, b, dst []float32) int {
+	n := len(a) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = b[n-1], dst[n-1]
+	fmaAVX512(&a[0], &b[0], &dst[0], n)
+	return n
+}
+
+// reluBackFast does dx = (y > 0) ? dy : 0 on the longest 16-element-multiple prefix and returns
+// its length.
+func reluBackFast(y, dy, dx []float32) int {
+	n := len(y) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = dy[n-1], dx[n-1]
+	reluBackAVX512(&y[0], &dy[0], &dx[0], n)
+	return n
+}

@@ -1423,3 +1423,54 @@ poolstore:
 pooldone:
 	VZEROUPPER
 	RET
+
+// func fmaAVX512(a, b, dst *float32, n int)
+// dst[i] += a[i]*b[i] for i < n (n a multiple of 16).
+TEXT ·fmaAVX512(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ fmadone
+
+fmaloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VFMADD231PS (DX), Z0, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ fmaloop
+
+fmadone:
+	VZEROUPPER
+	RET
+
+// func reluBackAVX512(y, dy, dx *float32, n int)
+// dx[i] = dy[i] if y[i] > 0 else 0, for i < n (n a multiple of 16).
+TEXT ·reluBackAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	VPXORD Z2, Z2, Z2
+	SHRQ $4, CX
+	JZ relubdone
+
+relubloop:
+	VMOVUPS (SI), Z0
+	VCMPPS $0x1e, Z2, Z0, K1       // y > 0 (ordered)
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ relubloop
+
+relubdone:
+	VZEROUPPER
+	RET

@@ -26,3 +26,7 @@ func lstmBackFast(g, d, tc, cp, dh, dc, dcp []float32, h, n int) int { return 0 
 
 // maxPoolFast is the vector pooling row's stand-in: the caller does all channels.
 func maxPoolFast(x, y, arg []float32, c, size, base int) int { return 0 }
+
+// fmaFast and reluBackFast are the vector loops' stand-ins: the caller does all elements.
+func fmaFast(a, b, dst []float32) int      { return 0 }
+func reluBackFast(y, dy, dx []float32) int { return 0 }

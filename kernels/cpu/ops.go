@@ -257,8 +257,8 @@ func (be *Backend) ActBackward(kind kernels.Activation, y, dy, dx kernels.Buffer
 			// bits of y are those of a positive float, i.e. sign clear and not +0.
 			dyv = dyv[:len(yv)]
 			dxv = dxv[:len(yv)]
-			for i, v := range yv {
-				b := math.Float32bits(v)
+			for i := reluBackFast(yv, dyv, dxv); i < len(yv); i++ {
+				b := math.Float32bits(yv[i])
 				mask := ^uint32(int32(b-1)>>31) & ^uint32(int32(b)>>31)
 				dxv[i] = math.Float32frombits(math.Float32bits(dyv[i]) & mask)
 			}
