@@ -255,7 +255,7 @@ func (be *Backend) GRUCellBackward(batch, hidden int, gx, gh, hPrev, dh kernels.
 			g := hs[b*3*H : (b+1)*3*H]
 			d := dx[b*3*H : (b+1)*3*H]
 			e := dgs[b*3*H : (b+1)*3*H]
-			for j := 0; j < H; j++ {
+			for j := gruBackFast(a, g, hp[b*H:(b+1)*H], dhs[b*H:(b+1)*H], d, e, dhp[b*H:(b+1)*H], H, H); j < H; j++ {
 				k := b*H + j
 				r, z, n := a[j], a[H+j], a[2*H+j]
 				d0 := dhs[k]

@@ -210,3 +210,21 @@ func reluBackFast(y, dy, dx []float32) int {
 	reluBackAVX512(&y[0], &dy[0], &dx[0], n)
 	return n
 }
+
+// gruBackAVX512 is the vector GRU cell backward row kernel (kernel_amd64.s).
+//
+//go:noescape
+func gruBackAVX512(act, gh, hp, dh, dgx, dgh, dhp *float32, h, n int)
+
+// gruBackFast runs the GRU backward formulas on the first n&^15 elements of one row (act, gh,
+// dgx, dgh of length 3h; hp, dh, dhp of length >= n) and returns how many it did.
+func gruBackFast(act, gh, hp, dh, dgx, dgh, dhp []float32, h, n int) int {
+	n &^= 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _, _, _ = act[2*h+n-1], gh[2*h+n-1], dgx[2*h+n-1], dgh[2*h+n-1]
+	_, _, _ = hp[n-1], dh[n-1], dhp[n-1]
+	gruBackAVX512(&act[0], &gh[0], &hp[0], &dh[0], &dgx[0], &dgh[0], &dhp[0], h, n)
+	return n
+}

@@ -1474,3 +1474,73 @@ relubloop:
 relubdone:
 	VZEROUPPER
 	RET
+
+// func gruBackAVX512(act, gh, hp, dh, dgx, dgh, dhp *float32, h, n int)
+// One row of the GRU cell backward pass on elements [0, n) of each gate (n a multiple of 16):
+// act holds r, z, n at offsets 0, h, 2h; gh the recurrent pre-activations; same formulas as
+// fused.go.
+TEXT ·gruBackAVX512(SB), NOSPLIT, $0-72
+	MOVQ act+0(FP), SI
+	MOVQ gh+8(FP), R8
+	MOVQ hp+16(FP), R9
+	MOVQ dh+24(FP), R10
+	MOVQ dgx+32(FP), DI
+	MOVQ dgh+40(FP), R11
+	MOVQ dhp+48(FP), R12
+	MOVQ h+56(FP), DX
+	SHLQ $2, DX
+	MOVQ n+64(FP), CX
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z31
+	SHRQ $4, CX
+	JZ grudone
+	XORQ BX, BX
+
+gruloop:
+	VMOVUPS (SI)(BX*1), Z0         // r
+	LEAQ (SI)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z1         // z
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z2         // n
+	LEAQ (R8)(DX*2), AX
+	VMOVUPS (AX)(BX*1), Z3         // gh_n
+	VMOVUPS (R9)(BX*1), Z4         // hPrev
+	VMOVUPS (R10)(BX*1), Z5        // dh
+	// dn = dh*(1-z)*(1-n*n)
+	VSUBPS Z1, Z31, Z6
+	VMULPS Z5, Z6, Z6
+	VMOVAPS Z31, Z7
+	VFNMADD231PS Z2, Z2, Z7
+	VMULPS Z7, Z6, Z6              // dn
+	// dz = dh*(hp-n)*z*(1-z)
+	VSUBPS Z2, Z4, Z8
+	VMULPS Z5, Z8, Z8
+	VSUBPS Z1, Z31, Z9
+	VMULPS Z1, Z9, Z9
+	VMULPS Z9, Z8, Z8              // dz
+	// dr = dn*gh_n*r*(1-r)
+	VSUBPS Z0, Z31, Z10
+	VMULPS Z0, Z10, Z10
+	VMULPS Z3, Z10, Z10
+	VMULPS Z6, Z10, Z10            // dr
+	// dgx = [dr, dz, dn]; dgh = [dr, dz, dn*r]; dhPrev = dh*z
+	VMOVUPS Z10, (DI)(BX*1)
+	VMOVUPS Z10, (R11)(BX*1)
+	LEAQ (DI)(DX*1), AX
+	VMOVUPS Z8, (AX)(BX*1)
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS Z6, (AX)(BX*1)
+	LEAQ (R11)(DX*1), AX
+	VMOVUPS Z8, (AX)(BX*1)
+	LEAQ (AX)(DX*1), AX
+	VMULPS Z0, Z6, Z11
+	VMOVUPS Z11, (AX)(BX*1)
+	VMULPS Z1, Z5, Z12
+	VMOVUPS Z12, (R12)(BX*1)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ gruloop
+
+grudone:
+	VZEROUPPER
+	RET

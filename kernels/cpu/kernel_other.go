@@ -30,3 +30,6 @@ func maxPoolFast(x, y, arg []float32, c, size, base int) int { return 0 }
 // fmaFast and reluBackFast are the vector loops' stand-ins: the caller does all elements.
 func fmaFast(a, b, dst []float32) int      { return 0 }
 func reluBackFast(y, dy, dx []float32) int { return 0 }
+
+// gruBackFast is the vector GRU backward's stand-in: the caller does all elements.
+func gruBackFast(act, gh, hp, dh, dgx, dgh, dhp []float32, h, n int) int { return 0 }
