@@ -8,9 +8,10 @@
 // SGEMM is blocked and packed after Goto/BLIS (blocked.go) around an assembly micro-kernel,
 // AVX-512 12×32 or AVX2+FMA 6×16, chosen at run time with golang.org/x/sys/cpu. Other hot loops
 // have AVX-512 versions too: panel packing, float32 exp/sigmoid/tanh (fastmath.go), the dropout
-// generator, axpy/mul and the LSTM backward row. Every assembly routine has a pure-Go twin, used
-// on CPUs without the instructions, on other architectures, and for everything when built with
-// the `purego` tag (`make test` runs the suite both ways).
+// generator, axpy/mul/fma, ReLU backward, MaxPool1D rows and the LSTM/GRU backward rows. Every
+// assembly routine has a pure-Go twin, used on CPUs without the instructions, on other
+// architectures, and for everything when built with the `purego` tag (`make test` runs the
+// suite both ways).
 //
 // It is hand-written rather than delegated to a BLAS: the default etch binary is cgo-free, Go has
 // no maintained fast float32 GEMM (gonum's is pure Go and several times slower than OpenBLAS), and
