@@ -73,14 +73,16 @@ slurm-down:
 # (Debian libopenblas-dev, through cgo behind the `openblas` tag), interleaved in one run.
 # Debian's DYNAMIC_ARCH OpenBLAS does not recognise every virtualised CPU (it then falls back to
 # its SSE3 "Prescott" kernels); OPENBLAS_CORETYPE pins the AVX-512 (SkylakeX) or AVX2 (Haswell)
-# kernels so the yardstick is OpenBLAS at its best on this CPU.
+# kernels so the yardstick is OpenBLAS at its best on this CPU. OPENBLAS_THREAD_TIMEOUT=17 makes its
+# idle threads spin about as long as etch's workers (2^17 cycles ≈ 50 µs) instead of ~0.1 s, which
+# in an interleaved run would otherwise occupy the cores while etch's SGEMM runs.
 .PHONY: bench-kernels bench-blas
 bench-kernels:
 	$(GO) test -run '^$$' -bench 'Sgemm|Kernels' -benchmem ./kernels/...
 
 bench-blas:
 	@ldconfig -p | grep -q 'libopenblas\.so ' || { echo 'bench-blas needs OpenBLAS: apt-get install -y --no-install-recommends libopenblas-dev' >&2; exit 1; }
-	set -o pipefail; OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$(grep -qw avx512f /proc/cpuinfo && echo SkylakeX || echo Haswell)} \
+	set -o pipefail; OPENBLAS_THREAD_TIMEOUT=$${OPENBLAS_THREAD_TIMEOUT:-17} OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-$$(grep -qw avx512f /proc/cpuinfo && echo SkylakeX || echo Haswell)} \
 	  CGO_ENABLED=1 $(GO) test -tags openblas -run '^$$' -bench VsOpenBLAS -benchtime 3s -v ./kernels/cpu | grep -Ev '^(=== RUN|goos|goarch|pkg|cpu:)'
 
 # nn: cnn_lstm training-epoch and inference benchmarks, then the PyTorch 1.13 yardstick on the same

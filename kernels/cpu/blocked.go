@@ -324,6 +324,9 @@ func packA(g *gemmArgs, dst []float32, ic, mb, pc, kb int, kr *microKernel) {
 		rows := min(mr, mb-ir)
 		if g.transA {
 			// op(A)[i][p] = a[p*lda+i]: mr contiguous values per p.
+			if packATFast(panel, g.a[pc*g.lda+ic+ir:], g.lda, kb, rows, mr, alpha) {
+				continue
+			}
 			for p := 0; p < kb; p++ {
 				src := g.a[(pc+p)*g.lda+ic+ir : (pc+p)*g.lda+ic+ir+rows]
 				d := panel[p*mr : p*mr+mr]

@@ -17,8 +17,9 @@ type buffer struct {
 func (b *buffer) Len() int { return len(b.data) }
 
 // Backend is the CPU implementation of kernels.Backend (plus the optional fused interfaces).
-// It is safe for use by one goroutine at a time per set of buffers; kernels parallelise
-// internally across Options.Threads goroutines.
+// Kernels parallelise internally over a pool of Options.Threads goroutines; several goroutines
+// may call one Backend at once on disjoint buffers (a call that finds the pool busy runs on its
+// own goroutine).
 type Backend struct {
 	threads int
 	log     *slog.Logger

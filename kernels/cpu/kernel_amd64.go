@@ -54,3 +54,67 @@ func microKernels() []*microKernel {
 	}
 	return append(ks, kernelGo)
 }
+
+// packATAVX512 packs a transposed-A panel (see kernel_amd64.s).
+//
+//go:noescape
+func packATAVX512(dst, src *float32, lda, kb, rows, mr int, alpha float32)
+
+// packATFast packs kb rows of a transposed-A panel, dst[p*mr+r] = alpha*src[p*lda+r] for
+// r < rows and 0 up to mr, with AVX-512 masked moves; false means the caller must do it.
+func packATFast(dst, src []float32, lda, kb, rows, mr int, alpha float32) bool {
+	if !haveAVX512 || mr > 16 || rows < 1 || kb < 1 {
+		return false
+	}
+	_, _ = src[(kb-1)*lda+rows-1], dst[kb*mr-1]
+	packATAVX512(&dst[0], &src[0], lda, kb, rows, mr, alpha)
+	return true
+}
+
+// dropoutAVX512 writes an inverted-dropout mask 8 elements at a time (see kernel_amd64.s).
+//
+//go:noescape
+func dropoutAVX512(dst *float32, n int, key, first uint64, p, keep float32)
+
+var haveAVX512DQ = hasAVX512() && cpu.X86.HasAVX512DQ
+
+// dropoutFast fills the longest prefix of dst (a multiple of 8) with the mask bits for elements
+// first, first+1, ... and returns its length (0 without AVX-512DQ).
+func dropoutFast(dst []float32, key, first uint64, p, keep float32) int {
+	n := len(dst) &^ 7
+	if !haveAVX512DQ || n == 0 {
+		return 0
+	}
+	dropoutAVX512(&dst[0], n, key, first, p, keep)
+	return n
+}
+
+// axpyAVX512 and mulAVX512 are the vector loops behind axpy and mul (kernel_amd64.s).
+//
+//go:noescape
+func axpyAVX512(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func mulAVX512(a, b, dst *float32, n int)
+
+// axpyFast does y += alpha*x on the longest 16-element-multiple prefix and returns its length.
+func axpyFast(alpha float32, x, y []float32) int {
+	n := len(x) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_ = y[n-1]
+	axpyAVX512(alpha, &x[0], &y[0], n)
+	return n
+}
+
+// mulFast does dst = a*b on the longest 16-element-multiple prefix and returns its length.
+func mulFast(a, b, dst []float32) int {
+	n := len(a) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = b[n-1], dst[n-1]
+	mulAVX512(&a[0], &b[0], &dst[0], n)
+	return n
+}

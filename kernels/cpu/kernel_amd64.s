@@ -1095,3 +1095,148 @@ r2store:
 	VMOVUPS Y11, 32(DI)
 	VZEROUPPER
 	RET
+
+// func packATAVX512(dst, src *float32, lda, kb, rows, mr int, alpha float32)
+// Packs a transposed-A panel: for p < kb, dst[p*mr : p*mr+mr] = alpha*src[p*lda : p*lda+rows]
+// followed by zeros. Masked loads touch only the rows valid lanes (no fault past the slice).
+TEXT ·packATAVX512(SB), NOSPLIT, $0-52
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), DX
+	SHLQ $2, DX
+	VBROADCASTSS alpha+48(FP), Z1
+	MOVQ rows+32(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ mr+40(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K2
+	MOVQ mr+40(FP), R9
+	SHLQ $2, R9
+	MOVQ kb+24(FP), CX
+	TESTQ CX, CX
+	JZ packatdone
+
+packatloop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K2, (DI)
+	ADDQ      DX, SI
+	ADDQ      R9, DI
+	DECQ      CX
+	JNZ       packatloop
+
+packatdone:
+	VZEROUPPER
+	RET
+
+// Constants of the SplitMix64 finaliser and the stream increment (kernels/rng.go).
+DATA mixconst<>+0(SB)/8, $0x9E3779B97F4A7C15
+DATA mixconst<>+8(SB)/8, $0xBF58476D1CE4E5B9
+DATA mixconst<>+16(SB)/8, $0x94D049BB133111EB
+DATA mixconst<>+24(SB)/8, $0x3380000033800000 // float32 2^-24, twice
+GLOBL mixconst<>(SB), RODATA|NOPTR, $32
+
+// func dropoutAVX512(dst *float32, n int, key, first uint64, p, keep float32)
+// dst[j] = keep if Uniform(key, first+j) >= p else 0, for j < n (n a multiple of 8), eight
+// 64-bit lanes at a time: z = Mix64(key + golden*(i+1)), u = float32(z>>40)·2^-24.
+TEXT ·dropoutAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ n+8(FP), CX
+	VPBROADCASTQ key+16(FP), Z10
+	VPBROADCASTQ mixconst<>+0(SB), Z11
+	VPBROADCASTQ mixconst<>+8(SB), Z12
+	VPBROADCASTQ mixconst<>+16(SB), Z13
+	VBROADCASTSS mixconst<>+24(SB), Y14
+	VBROADCASTSS p+32(FP), Y15
+	VBROADCASTSS keep+36(FP), Y9
+	// Z8 = first+1 .. first+8; Z7 = 8 in every lane.
+	MOVQ first+24(FP), AX
+	INCQ AX
+	VPBROADCASTQ AX, Z8
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X0
+	VPMOVZXBQ X0, Z0
+	VPADDQ Z0, Z8, Z8
+	MOVQ $8, AX
+	VPBROADCASTQ AX, Z7
+	SHRQ $3, CX
+	JZ dropdone
+
+droploop:
+	VPMULLQ Z11, Z8, Z0
+	VPADDQ  Z10, Z0, Z0
+	VPSRLQ  $30, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPMULLQ Z12, Z0, Z0
+	VPSRLQ  $27, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPMULLQ Z13, Z0, Z0
+	VPSRLQ  $31, Z0, Z1
+	VPXORQ  Z1, Z0, Z0
+	VPSRLQ  $40, Z0, Z0
+	VPMOVQD Z0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS  Y14, Y0, Y0
+	VCMPPS  $0x1d, Y15, Y0, K1
+	VMOVAPS.Z Y9, K1, Y2
+	VMOVUPS Y2, (DI)
+	VPADDQ  Z7, Z8, Z8
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     droploop
+
+dropdone:
+	VZEROUPPER
+	RET
+
+// func axpyAVX512(alpha float32, x, y *float32, n int)
+// y[i] += alpha*x[i] for i < n (n a multiple of 16).
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-32
+	VBROADCASTSS alpha+0(FP), Z15
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ axpydone
+
+axpyloop:
+	VMOVUPS (DI), Z0
+	VFMADD231PS (SI), Z15, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ axpyloop
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func mulAVX512(a, b, dst *float32, n int)
+// dst[i] = a[i]*b[i] for i < n (n a multiple of 16).
+TEXT ·mulAVX512(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ muldone
+
+mulloop:
+	VMOVUPS (SI), Z0
+	VMULPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ mulloop
+
+muldone:
+	VZEROUPPER
+	RET

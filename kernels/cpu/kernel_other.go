@@ -7,3 +7,13 @@ func bestKernel() *microKernel { return kernelGo }
 
 // microKernels lists the micro-kernels usable on this CPU, best first.
 func microKernels() []*microKernel { return []*microKernel{kernelGo} }
+
+// packATFast is the AVX-512 transposed-A packer's stand-in: the caller packs in Go.
+func packATFast(dst, src []float32, lda, kb, rows, mr int, alpha float32) bool { return false }
+
+// dropoutFast is the SIMD dropout kernel's stand-in: the caller does all elements.
+func dropoutFast(dst []float32, key, first uint64, p, keep float32) int { return 0 }
+
+// axpyFast and mulFast are the SIMD loops' stand-ins: the caller does all elements.
+func axpyFast(alpha float32, x, y []float32) int { return 0 }
+func mulFast(a, b, dst []float32) int            { return 0 }

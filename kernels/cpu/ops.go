@@ -94,11 +94,7 @@ func (be *Backend) Col2Im1D(cols kernels.Buffer, batch, length, cin, k, pad, str
 					if pos < 0 || pos >= length {
 						continue
 					}
-					d := xs[(b*length+pos)*cin : (b*length+pos)*cin+cin]
-					s := src[j*cin : j*cin+cin]
-					for i := range d {
-						d[i] += s[i]
-					}
+					axpy(1, src[j*cin:j*cin+cin], xs[(b*length+pos)*cin:(b*length+pos)*cin+cin])
 				}
 			}
 		}
@@ -172,10 +168,7 @@ func (be *Backend) AddBias(x kernels.Buffer, rows, cols int, bias kernels.Buffer
 	}
 	be.parallel(rows, max(1, elemGrain/cols), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := xs[r*cols : r*cols+cols]
-			for j, b := range bs {
-				row[j] += b
-			}
+			axpy(1, bs, xs[r*cols:r*cols+cols])
 		}
 	})
 }
@@ -185,8 +178,23 @@ func (be *Backend) SumRows(dy kernels.Buffer, rows, cols int, dst kernels.Buffer
 	checkDims("SumRows", rows, cols)
 	ds := need("SumRows", "dy", dy, rows*cols)
 	out := need("SumRows", "dst", dst, cols)
-	// Parallel over column blocks so each goroutine owns its outputs; rows accumulate in order.
-	be.parallel(cols, 256, func(lo, hi int) {
+	if cols == 0 {
+		return
+	}
+	// Fixed blocks of rows (independent of the thread count, so results are too) are summed in
+	// parallel into partial rows, which are then added in block order.
+	rb := max(64, elemGrain/cols)
+	blocks := (rows + rb - 1) / rb
+	partial := make([]float32, blocks*cols)
+	be.parallel(blocks, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			p := partial[b*cols : (b+1)*cols]
+			for r := b * rb; r < min(rows, (b+1)*rb); r++ {
+				axpy(1, ds[r*cols:r*cols+cols], p)
+			}
+		}
+	})
+	be.parallel(cols, elemGrain, func(lo, hi int) {
 		o := out[lo:hi]
 		if beta == 0 {
 			clear(o)
@@ -195,9 +203,9 @@ func (be *Backend) SumRows(dy kernels.Buffer, rows, cols int, dst kernels.Buffer
 				o[j] *= beta
 			}
 		}
-		for r := 0; r < rows; r++ {
-			row := ds[r*cols+lo : r*cols+hi]
-			for j, v := range row {
+		for b := 0; b < blocks; b++ {
+			p := partial[b*cols+lo : b*cols+hi]
+			for j, v := range p {
 				o[j] += v
 			}
 		}
@@ -275,10 +283,11 @@ func (be *Backend) Axpy(n int, alpha float32, x, y kernels.Buffer) {
 	be.parallel(n, elemGrain, func(lo, hi int) { axpy(alpha, xs[lo:hi], ys[lo:hi]) })
 }
 
+// axpy computes y[i] += alpha*x[i] for i < len(x).
 func axpy(alpha float32, x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
+	for i := axpyFast(alpha, x, y); i < len(x); i++ {
+		y[i] += alpha * x[i]
 	}
 }
 
@@ -302,7 +311,7 @@ func (be *Backend) Mul(n int, a, b, dst kernels.Buffer) {
 	ds := need("Mul", "dst", dst, n)
 	be.parallel(n, elemGrain, func(lo, hi int) {
 		av, bv, dv := as[lo:hi], bs[lo:hi], ds[lo:hi]
-		for i := range dv {
+		for i := mulFast(av, bv, dv); i < len(dv); i++ {
 			dv[i] = av[i] * bv[i]
 		}
 	})
@@ -381,12 +390,14 @@ func (be *Backend) SoftmaxXent(logits kernels.Buffer, rows, classes int, labels 
 			panic(fmt.Sprintf("kernels/cpu: SoftmaxXent: label %v of row %d outside [0, %d)", ys[r], r, classes))
 		}
 	}
-	// Per-chunk loss partials, summed in chunk order for a deterministic result.
-	chunks := min(be.threads, max(1, rows*classes/(elemGrain/8)))
-	partial := make([]float64, chunks)
-	be.parallel(chunks, 1, func(clo, chi int) {
-		for ch := clo; ch < chi; ch++ {
-			lo, hi := ch*rows/chunks, (ch+1)*rows/chunks
+	// Loss partials over fixed blocks of rows, summed in block order: the result does not depend
+	// on the thread count.
+	const rb = 256
+	blocks := (rows + rb - 1) / rb
+	partial := make([]float64, blocks)
+	be.parallel(blocks, max(1, elemGrain/8/(rb*classes)), func(blo, bhi int) {
+		for blk := blo; blk < bhi; blk++ {
+			lo, hi := blk*rb, min(rows, (blk+1)*rb)
 			var loss float64
 			for r := lo; r < hi; r++ {
 				in := ls[r*classes : r*classes+classes]
@@ -405,7 +416,7 @@ func (be *Backend) SoftmaxXent(logits kernels.Buffer, rows, classes int, labels 
 				}
 				d[y] -= g
 			}
-			partial[ch] = loss
+			partial[blk] = loss
 		}
 	})
 	var loss float64
@@ -425,7 +436,7 @@ func (be *Backend) DropoutMask(n int, p float32, seed, step uint64, mask kernels
 	key := kernels.StreamKey(seed, step)
 	keep := 1 / (1 - p)
 	be.parallel(n, elemGrain/4, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+		for i := lo + dropoutFast(ms[lo:hi], key, uint64(lo), p, keep); i < hi; i++ {
 			if kernels.Uniform(key, uint64(i)) >= p {
 				ms[i] = keep
 			} else {
@@ -439,15 +450,16 @@ func (be *Backend) DropoutMask(n int, p float32, seed, step uint64, mask kernels
 func (be *Backend) SumSquares(x kernels.Buffer, n int) float32 {
 	checkDims("SumSquares", n)
 	xs := need("SumSquares", "x", x, n)
-	chunks := min(be.threads, max(1, n/elemGrain))
-	partial := make([]float64, chunks)
-	be.parallel(chunks, 1, func(clo, chi int) {
-		for ch := clo; ch < chi; ch++ {
+	// Fixed blocks, summed in order: the result does not depend on the thread count.
+	blocks := (n + elemGrain - 1) / elemGrain
+	partial := make([]float64, blocks)
+	be.parallel(blocks, 1, func(blo, bhi int) {
+		for b := blo; b < bhi; b++ {
 			var s float64
-			for _, v := range xs[ch*n/chunks : (ch+1)*n/chunks] {
+			for _, v := range xs[b*elemGrain : min(n, (b+1)*elemGrain)] {
 				s += float64(v) * float64(v)
 			}
-			partial[ch] = s
+			partial[b] = s
 		}
 	})
 	var s float64

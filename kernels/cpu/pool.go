@@ -25,12 +25,14 @@ type workerPool struct {
 	slots []*workerSlot
 	quit  chan struct{}
 	once  sync.Once
+	// afterPost, if set (tests only), runs between posting a job and checking for a parked helper.
+	afterPost func()
 }
 
 // workerSlot is one helper goroutine's mailbox.
 type workerSlot struct {
 	gen   atomic.Uint64 // job generation, bumped by the dispatcher once job is set
-	state atomic.Int32  // slotRunning or slotParked
+	state atomic.Int32  // slotRunning or slotParked (a hint for the dispatcher)
 	wake  chan struct{} // a token for a parked helper
 	job   func(part int)
 	part  int
@@ -80,20 +82,22 @@ func (s *workerSlot) loop(quit <-chan struct{}) {
 }
 
 // park blocks until a job newer than seen is posted; false means the pool was stopped.
+//
+// Wake tokens are only hints to re-check gen: a dispatcher delayed between posting a job and
+// looking at state may find the helper already done with that job and parked, and send a token
+// for it. So a token never means "run"; only a new gen does.
 func (s *workerSlot) park(seen uint64, quit <-chan struct{}) bool {
-	s.state.Store(slotParked)
-	if s.gen.Load() != seen { // a job arrived while parking
-		if s.state.CompareAndSwap(slotParked, slotRunning) {
+	for {
+		s.state.Store(slotParked)
+		if s.gen.Load() != seen {
+			s.state.Store(slotRunning)
 			return true
 		}
-		<-s.wake // the dispatcher saw us parked and sent a token: consume it
-		return true
-	}
-	select {
-	case <-s.wake:
-		return true
-	case <-quit:
-		return false
+		select {
+		case <-s.wake:
+		case <-quit:
+			return false
+		}
 	}
 }
 
@@ -114,8 +118,16 @@ func (p *workerPool) run(parts int, fn func(part int)) {
 		s := p.slots[i-1]
 		s.job, s.part, s.done = fn, i, &wg
 		s.gen.Add(1)
-		if s.state.CompareAndSwap(slotParked, slotRunning) {
-			s.wake <- struct{}{}
+		if p.afterPost != nil {
+			p.afterPost()
+		}
+		// Either the helper sees the new gen before parking, or we see it parked and leave a
+		// token (one pending token is enough: it makes the helper re-check gen).
+		if s.state.Load() == slotParked {
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
 		}
 	}
 	fn(0)
