@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/etchlab/etch/harness/model"
@@ -481,5 +483,34 @@ func TestPlainBackendMatches(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestProgressAndLog(t *testing.T) {
+	var calls []int
+	var logged bytes.Buffer
+	p := Params{Dense: []int{4}, Epochs: 3, Patience: 10}
+	m, err := New(PresetDNN, p, model.Env{Seed: 1, Threads: 1,
+		Progress: func(done, total int, unit string) {
+			if total != 3 || unit != "epoch" {
+				t.Errorf("progress %d/%d %s", done, total, unit)
+			}
+			calls = append(calls, done)
+		},
+		Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Fit(context.Background(), synth(40, 5, 1, 0, 2, 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 3 || calls[2] != 3 {
+		t.Errorf("progress calls %v, want 1 2 3", calls)
+	}
+	if n := strings.Count(logged.String(), `msg="nn epoch"`); n != 3 {
+		t.Errorf("%d epoch log lines:\n%s", n, logged.String())
+	}
+	if h := m.History(); len(h) != 3 || h[2].Epoch != 3 || h[0].ValLoss == 0 {
+		t.Errorf("history %+v", h)
 	}
 }
