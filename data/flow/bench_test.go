@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -187,13 +186,6 @@ func BenchmarkExtractOnly(b *testing.B) {
 		}
 	}
 	reportRates(b, sum, cpu0, hashCPU)
-}
-
-// cpuTime returns the CPU time (user + system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // hashCost returns the CPU time of hashing the input once (what Extract's parallel SHA-256
