@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/etchlab/etch/data"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // benchPackets is the size of the synthetic benchmark capture.
@@ -213,4 +214,35 @@ func reportRates(b *testing.B, sum Summary, cpu0, hashCPU time.Duration) {
 	b.ReportMetric(pk/cpu.Seconds(), "pkts/cpu-s")
 	b.ReportMetric(pk/(cpu-time.Duration(b.N)*hashCPU).Seconds(), "pkts/pipeline-cpu-s")
 	b.ReportMetric(float64(sum.Flows), "flows")
+}
+
+// BenchmarkTable measures the flow table alone (no reading, no TLS, no writing) on 200k
+// pre-decoded packets of the synthetic traffic.
+func BenchmarkTable(b *testing.B) {
+	type tsPkt struct {
+		ts int64
+		p  Packet
+	}
+	var pkts []tsPkt
+	d := NewDecoder()
+	var frame []byte
+	synthTraffic(200_000, 7, nil, func(sp *synthPkt) {
+		frame = appendFrame(frame[:0], sp)
+		var p Packet
+		if d.Decode(layers.LinkTypeEthernet, frame, &p) {
+			p.Payload = nil
+			pkts = append(pkts, tsPkt{sp.tsUS, p})
+		}
+	})
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		tab := NewTable(Config{NoTLS: true}, func(*data.Record) error { return nil })
+		for i := range pkts {
+			tab.AddUS(pkts[i].ts, &pkts[i].p)
+		}
+		tab.Flush()
+	}
+	b.ReportMetric(float64(len(pkts))*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+	b.ReportMetric(float64(len(pkts))*float64(b.N)/(cpuTime()-cpu0).Seconds(), "pkts/cpu-s")
 }
