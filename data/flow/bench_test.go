@@ -14,11 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/etchlab/etch/data"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // benchPackets is the size of the synthetic benchmark capture.
@@ -189,13 +189,6 @@ func BenchmarkExtractOnly(b *testing.B) {
 	reportRates(b, sum, cpu0, hashCPU)
 }
 
-// cpuTime returns the CPU time (user + system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // hashCost returns the CPU time of hashing the input once (what Extract's parallel SHA-256
 // goroutine spends per run).
 func hashCost(b *testing.B, in string) time.Duration {
@@ -221,4 +214,35 @@ func reportRates(b *testing.B, sum Summary, cpu0, hashCPU time.Duration) {
 	b.ReportMetric(pk/cpu.Seconds(), "pkts/cpu-s")
 	b.ReportMetric(pk/(cpu-time.Duration(b.N)*hashCPU).Seconds(), "pkts/pipeline-cpu-s")
 	b.ReportMetric(float64(sum.Flows), "flows")
+}
+
+// BenchmarkTable measures the flow table alone (no reading, no TLS, no writing) on 200k
+// pre-decoded packets of the synthetic traffic.
+func BenchmarkTable(b *testing.B) {
+	type tsPkt struct {
+		ts int64
+		p  Packet
+	}
+	var pkts []tsPkt
+	d := NewDecoder()
+	var frame []byte
+	synthTraffic(200_000, 7, nil, func(sp *synthPkt) {
+		frame = appendFrame(frame[:0], sp)
+		var p Packet
+		if d.Decode(layers.LinkTypeEthernet, frame, &p) {
+			p.Payload = nil
+			pkts = append(pkts, tsPkt{sp.tsUS, p})
+		}
+	})
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		tab := NewTable(Config{NoTLS: true}, func(*data.Record) error { return nil })
+		for i := range pkts {
+			tab.AddUS(pkts[i].ts, &pkts[i].p)
+		}
+		tab.Flush()
+	}
+	b.ReportMetric(float64(len(pkts))*float64(b.N)/b.Elapsed().Seconds(), "pkts/s")
+	b.ReportMetric(float64(len(pkts))*float64(b.N)/(cpuTime()-cpu0).Seconds(), "pkts/cpu-s")
 }

@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"flag"
 	"fmt"
 
 	"github.com/etchlab/etch/data"
@@ -29,4 +30,23 @@ func ExampleTable() {
 	tab.AddUS(3000, pkt(false, flow.FlagRST, 0))
 	tab.Flush()
 	// Output: tcp 50000 → 443 rst 2 2 [40 -40 140 -40]
+}
+
+// Options carries the extraction flags that etch extract, etch classify and etch data synth
+// share: register them on a flag set, parse, then Apply them to a Config.
+func ExampleOptions() {
+	fs := flag.NewFlagSet("etch classify", flag.ContinueOnError)
+	opts := flow.DefaultOptions()
+	opts.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--seq-len", "30", "--idle-timeout", "15s", "--label-rules", "../rules/example-rules.yaml", "--label", "category"}); err != nil {
+		panic(err)
+	}
+	cfg := flow.Config{Version: "v1"}
+	if err := opts.Apply(&cfg); err != nil {
+		panic(err)
+	}
+	r := data.Record{SNI: "r4---sn-abc.googlevideo.com"}
+	cfg.Labeler.Label(&r)
+	fmt.Println(cfg.SeqLen, cfg.IdleTimeout, cfg.Privacy.Mode(), r.Label, r.Service)
+	// Output: 30 15s ips=drop sni=clear Streaming YouTube
 }

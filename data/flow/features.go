@@ -114,14 +114,14 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 		}
 	}
 	for d := range 2 {
-		slices.Sort(sc.size[d])
-		slices.Sort(sc.pay[d])
+		sortInt32(sc.size[d])
+		sortInt32(sc.pay[d])
 	}
 	// Both directions: merge the sorted halves.
 	sc.size[2] = merge(sc.size[2][:0], sc.size[0], sc.size[1])
 	sc.pay[2] = merge(sc.pay[2][:0], sc.pay[0], sc.pay[1])
 	for d := range 3 {
-		slices.Sort(sc.iat[d])
+		sortInt32(sc.iat[d])
 	}
 	var v [data.NumStats]float64
 	o := 0
@@ -151,6 +151,22 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 		o += 16
 	}
 	s.SetVector(v[:])
+}
+
+// sortInt32 sorts x: insertion sort for the short series most flows have, pdqsort beyond.
+func sortInt32(x []int32) {
+	if len(x) > 48 {
+		slices.Sort(x)
+		return
+	}
+	for i := 1; i < len(x); i++ {
+		v := x[i]
+		j := i
+		for ; j > 0 && x[j-1] > v; j-- {
+			x[j] = x[j-1]
+		}
+		x[j] = v
+	}
 }
 
 // merge appends the merge of sorted a and b to dst.
