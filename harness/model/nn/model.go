@@ -160,6 +160,11 @@ func (m *Model) History() []model.Epoch { return m.hist }
 // FitTime returns how long the last Fit took.
 func (m *Model) FitTime() time.Duration { return m.fitTime }
 
+// Inputs reports which inputs the fitted model reads: the sequence channels, the tabular
+// features, or both. The ONNX export takes exactly these (tabular first), so a caller running it
+// through onnx.Params{Layout: "flat"} must drop the inputs the model does not read.
+func (m *Model) Inputs() (seq, tab bool) { return m.useSeq, m.useTab }
+
 // Architecture returns the built architecture (after Fit or Load).
 func (m *Model) Architecture() Arch { return m.arch }
 
