@@ -19,6 +19,7 @@ func (l *base) spec() LayerSpec  { return l.s }
 func (l *base) in() shape        { return l.inS }
 func (l *base) out() shape       { return l.outS }
 func (l *base) params() []*param { return nil }
+func (l *base) resetWork()       { l.reserved = 0 }
 func (l *base) grow(n int) bool {
 	if n <= l.reserved {
 		return false
@@ -321,10 +322,10 @@ func newBatchNorm(nt *net, s LayerSpec, in shape, needDx bool) *batchnorm {
 	c := in.C
 	l.gamma = nt.newParam("gamma", []int{c}, false, constant(1))
 	l.beta = nt.newParam("beta", []int{c}, false, nil)
-	l.runMean = nt.alloc(c)
-	l.runVar = nt.alloc(c)
+	l.runMean = nt.keepAlloc(c)
+	l.runVar = nt.keepAlloc(c)
 	nt.b.Fill(l.runVar, 1)
-	l.saveMean, l.saveInv = nt.alloc(c), nt.alloc(c)
+	l.saveMean, l.saveInv = nt.keepAlloc(c), nt.keepAlloc(c)
 	return l
 }
 
