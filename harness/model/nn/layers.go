@@ -62,8 +62,8 @@ func (l *dense) reserve(n int) {
 func (l *dense) forward(x kernels.Buffer, n int, _ bool) kernels.Buffer {
 	b, in, out := l.nt.b, l.inS.C, l.outS.C
 	l.x = x
-	b.Gemm(false, false, n, out, in, 1, x, in, l.w.w, out, 0, l.y, out)
-	b.AddBias(l.y, n, out, l.bias.w)
+	b.Copy2D(n, out, l.bias.w, 0, l.y, out) // y = bias in every row, then y += x·W
+	b.Gemm(false, false, n, out, in, 1, x, in, l.w.w, out, 1, l.y, out)
 	if l.act != kernels.Identity {
 		b.Act(l.act, l.y, l.y, n*out)
 	}
@@ -138,8 +138,8 @@ func (l *conv1d) forward(x kernels.Buffer, n int, _ bool) kernels.Buffer {
 	b := l.nt.b
 	rows, kc, f := n*l.outS.T, l.k*l.inS.C, l.outS.C
 	b.Im2Col1D(x, n, l.inS.T, l.inS.C, l.k, l.pad, 1, l.cols)
-	b.Gemm(false, false, rows, f, kc, 1, l.cols, kc, l.w.w, f, 0, l.y, f)
-	b.AddBias(l.y, rows, f, l.bias.w)
+	b.Copy2D(rows, f, l.bias.w, 0, l.y, f)
+	b.Gemm(false, false, rows, f, kc, 1, l.cols, kc, l.w.w, f, 1, l.y, f)
 	if l.act != kernels.Identity {
 		b.Act(l.act, l.y, l.y, rows*f)
 	}
