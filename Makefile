@@ -78,7 +78,7 @@ slurm-down:
 # in an interleaved run would otherwise occupy the cores while etch's SGEMM runs.
 .PHONY: bench-kernels bench-blas
 bench-kernels:
-	$(GO) test -run '^$$' -bench 'Sgemm|Kernels' -benchmem ./kernels/...
+	$(GO) test -run '^$$' -bench 'Sgemm|MicroKernel|Cells|FastMath' -benchmem ./kernels/...
 
 bench-blas:
 	@ldconfig -p | grep -q 'libopenblas\.so ' || { echo 'bench-blas needs OpenBLAS: apt-get install -y --no-install-recommends libopenblas-dev' >&2; exit 1; }

@@ -362,6 +362,9 @@ func packB(g *gemmArgs, dst []float32, pc, kb, jc, nb, nr int) {
 		panel := dst[jr*kb : (jr+nr)*kb]
 		cols := min(nr, nb-jr)
 		if !g.transB {
+			if packBFast(panel, g.b[pc*g.ldb+jc+jr:], g.ldb, kb, cols, nr) {
+				continue
+			}
 			for p := 0; p < kb; p++ {
 				src := g.b[(pc+p)*g.ldb+jc+jr : (pc+p)*g.ldb+jc+jr+cols]
 				d := panel[p*nr : p*nr+nr]

@@ -145,11 +145,15 @@ func (be *Backend) LSTMCellForward(batch, hidden int, gates, cPrev, c, h kernels
 			sigmoidSlice(g[3*H:], g[3*H:]) // o
 			gi, gf, gg, gO := g[:H], g[H:2*H], g[2*H:3*H], g[3*H:]
 			cpr, cr, hr := cp[b*H:(b+1)*H], cs[b*H:(b+1)*H], hs[b*H:(b+1)*H]
-			for j := range cr {
-				cr[j] = gf[j]*cpr[j] + gi[j]*gg[j]
+			// c = f*cPrev + i*g; h = o*tanh(c).
+			for j := mulFast(gf, cpr, cr); j < len(cr); j++ {
+				cr[j] = gf[j] * cpr[j]
+			}
+			for j := fmaFast(gi, gg, cr); j < len(cr); j++ {
+				cr[j] += gi[j] * gg[j]
 			}
 			tanhSlice(hr, cr)
-			for j := range hr {
+			for j := mulFast(hr, gO, hr); j < len(hr); j++ {
 				hr[j] *= gO[j]
 			}
 		}
@@ -186,7 +190,8 @@ func (be *Backend) LSTMCellBackward(batch, hidden int, gates, cPrev, c, dh, dc k
 				if dcs != nil {
 					dcr = dcs[b*H+j0 : b*H+j1]
 				}
-				for j, t := range tc {
+				for j := lstmBackFast(g[j0:], d[j0:], tc, cpr, dhr, dcr, dcpr, H, len(tc)); j < len(tc); j++ {
+					t := tc[j]
 					i, f, gc, o := gi[j], gf[j], gg[j], gO[j]
 					dhv := dhr[j]
 					dct := dhv * o * (1 - t*t)
@@ -250,7 +255,7 @@ func (be *Backend) GRUCellBackward(batch, hidden int, gx, gh, hPrev, dh kernels.
 			g := hs[b*3*H : (b+1)*3*H]
 			d := dx[b*3*H : (b+1)*3*H]
 			e := dgs[b*3*H : (b+1)*3*H]
-			for j := 0; j < H; j++ {
+			for j := gruBackFast(a, g, hp[b*H:(b+1)*H], dhs[b*H:(b+1)*H], d, e, dhp[b*H:(b+1)*H], H, H); j < H; j++ {
 				k := b*H + j
 				r, z, n := a[j], a[H+j], a[2*H+j]
 				d0 := dhs[k]

@@ -118,3 +118,113 @@ func mulFast(a, b, dst []float32) int {
 	mulAVX512(&a[0], &b[0], &dst[0], n)
 	return n
 }
+
+// packBAVX512 packs an untransposed-B panel with masked moves (kernel_amd64.s).
+//
+//go:noescape
+func packBAVX512(dst, src *float32, ldb, kb, nr int, m1, m2 uint64)
+
+// packBFast packs kb rows of an untransposed-B panel, dst[p*nr+j] = src[p*ldb+j] for j < cols
+// and 0 up to nr (16 or 32); false means the caller must do it.
+func packBFast(dst, src []float32, ldb, kb, cols, nr int) bool {
+	if !haveAVX512 || (nr != 16 && nr != 32) || cols < 1 || kb < 1 {
+		return false
+	}
+	_, _ = src[(kb-1)*ldb+cols-1], dst[kb*nr-1]
+	m1 := uint64(1)<<min(cols, 16) - 1
+	m2 := uint64(1)<<max(cols-16, 0) - 1
+	packBAVX512(&dst[0], &src[0], ldb, kb, nr, m1, m2)
+	return true
+}
+
+// lstmBackAVX512 is the vector LSTM cell backward row kernel (kernel_amd64.s).
+//
+//go:noescape
+func lstmBackAVX512(gates, d, tc, cp, dh, dc, dcp *float32, h, n int)
+
+// lstmBackFast runs the LSTM backward formulas on the first n&^15 elements of one row (gates g
+// and gradients d of length 4h, the other slices of length >= n; dc may be nil) and returns how
+// many it did.
+func lstmBackFast(g, d, tc, cp, dh, dc, dcp []float32, h, n int) int {
+	n &^= 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = g[3*h+n-1], d[3*h+n-1]
+	_, _, _, _ = tc[n-1], cp[n-1], dh[n-1], dcp[n-1]
+	var dcp0 *float32
+	if dc != nil {
+		_ = dc[n-1]
+		dcp0 = &dc[0]
+	}
+	lstmBackAVX512(&g[0], &d[0], &tc[0], &cp[0], &dh[0], dcp0, &dcp[0], h, n)
+	return n
+}
+
+// maxPoolAVX512 pools one output row (kernel_amd64.s).
+//
+//go:noescape
+func maxPoolAVX512(x, y, arg *float32, c, size, base, n int)
+
+// maxPoolFast pools channels [0, c&^15) of one output row whose window starts at element base
+// of x, and returns how many channels it did (0 without AVX-512 or past int32/float32-exact
+// indices).
+func maxPoolFast(x, y, arg []float32, c, size, base int) int {
+	n := c &^ 15
+	if !haveAVX512 || n == 0 || base+size*c > 1<<24 {
+		return 0
+	}
+	_ = x[base+(size-1)*c+n-1]
+	_, _ = y[n-1], arg[n-1]
+	maxPoolAVX512(&x[base], &y[0], &arg[0], c, size, base, n)
+	return n
+}
+
+// fmaAVX512 and reluBackAVX512 are vector loops (kernel_amd64.s).
+//
+//go:noescape
+func fmaAVX512(a, b, dst *float32, n int)
+
+//go:noescape
+func reluBackAVX512(y, dy, dx *float32, n int)
+
+// fmaFast does dst += a*b on the longest 16-element-multiple prefix and returns its length.
+func fmaFast(a, b, dst []float32) int {
+	n := len(a) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = b[n-1], dst[n-1]
+	fmaAVX512(&a[0], &b[0], &dst[0], n)
+	return n
+}
+
+// reluBackFast does dx = (y > 0) ? dy : 0 on the longest 16-element-multiple prefix and returns
+// its length.
+func reluBackFast(y, dy, dx []float32) int {
+	n := len(y) &^ 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _ = dy[n-1], dx[n-1]
+	reluBackAVX512(&y[0], &dy[0], &dx[0], n)
+	return n
+}
+
+// gruBackAVX512 is the vector GRU cell backward row kernel (kernel_amd64.s).
+//
+//go:noescape
+func gruBackAVX512(act, gh, hp, dh, dgx, dgh, dhp *float32, h, n int)
+
+// gruBackFast runs the GRU backward formulas on the first n&^15 elements of one row (act, gh,
+// dgx, dgh of length 3h; hp, dh, dhp of length >= n) and returns how many it did.
+func gruBackFast(act, gh, hp, dh, dgx, dgh, dhp []float32, h, n int) int {
+	n &^= 15
+	if !haveAVX512 || n == 0 {
+		return 0
+	}
+	_, _, _, _ = act[2*h+n-1], gh[2*h+n-1], dgx[2*h+n-1], dgh[2*h+n-1]
+	_, _, _ = hp[n-1], dh[n-1], dhp[n-1]
+	gruBackAVX512(&act[0], &gh[0], &hp[0], &dh[0], &dgx[0], &dgh[0], &dhp[0], h, n)
+	return n
+}

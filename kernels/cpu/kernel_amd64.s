@@ -1240,3 +1240,307 @@ mulloop:
 muldone:
 	VZEROUPPER
 	RET
+
+// func packBAVX512(dst, src *float32, ldb, kb, nr int, m1, m2 uint64)
+// Packs an untransposed-B panel: for p < kb, dst[p*nr : p*nr+nr] = src[p*ldb : ...] with the
+// lanes outside masks m1 (elements 0-15) and m2 (16-31, nr = 32 only) zeroed and never loaded.
+TEXT ·packBAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), DX
+	SHLQ $2, DX
+	MOVQ kb+24(FP), CX
+	MOVQ nr+32(FP), R9
+	MOVQ m1+40(FP), AX
+	KMOVW AX, K1
+	MOVQ m2+48(FP), AX
+	KMOVW AX, K2
+	TESTQ CX, CX
+	JZ packbdone
+	CMPQ R9, $32
+	JEQ packb32
+
+packb16:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      DX, SI
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       packb16
+	JMP       packbdone
+
+packb32:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      DX, SI
+	ADDQ      $128, DI
+	DECQ      CX
+	JNZ       packb32
+
+packbdone:
+	VZEROUPPER
+	RET
+
+// func lstmBackAVX512(gates, d, tc, cp, dh, dc, dcp *float32, h, n int)
+// One row of the LSTM cell backward pass on elements [0, n) of each gate (n a multiple of 16):
+// g/d are the activated gates and their gradients, blocks i, f, g, o at offsets 0, h, 2h, 3h;
+// tc = tanh(c); dc may be nil (no gradient from step t+1). Same formulas as fused.go.
+TEXT ·lstmBackAVX512(SB), NOSPLIT, $0-72
+	MOVQ gates+0(FP), SI
+	MOVQ d+8(FP), DI
+	MOVQ tc+16(FP), R8
+	MOVQ cp+24(FP), R9
+	MOVQ dh+32(FP), R10
+	MOVQ dc+40(FP), R11
+	MOVQ dcp+48(FP), R12
+	MOVQ h+56(FP), DX
+	SHLQ $2, DX
+	MOVQ n+64(FP), CX
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z31
+	SHRQ $4, CX
+	JZ lstmdone
+	XORQ BX, BX
+	LEAQ (DX)(DX*2), R13
+
+lstmloop:
+	VMOVUPS (SI)(BX*1), Z0       // i
+	LEAQ (SI)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z1       // f
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z2       // g
+	LEAQ (SI)(R13*1), AX
+	VMOVUPS (AX)(BX*1), Z3       // o
+	VMOVUPS (R8)(BX*1), Z4       // t
+	VMOVUPS (R10)(BX*1), Z5      // dh
+	// u = 1 - t*t
+	VMOVAPS Z31, Z6
+	VFNMADD231PS Z4, Z4, Z6
+	// dct = dh*o*u (+ dc)
+	VMULPS Z3, Z5, Z7
+	VMULPS Z6, Z7, Z7
+	TESTQ R11, R11
+	JZ lstmnodc
+	VADDPS (R11)(BX*1), Z7, Z7
+
+lstmnodc:
+	// di = dct*g*i*(1-i)
+	VSUBPS Z0, Z31, Z8
+	VMULPS Z0, Z8, Z8
+	VMULPS Z2, Z8, Z8
+	VMULPS Z7, Z8, Z8
+	VMOVUPS Z8, (DI)(BX*1)
+	// df = dct*cp*f*(1-f)
+	VSUBPS Z1, Z31, Z9
+	VMULPS Z1, Z9, Z9
+	VMULPS (R9)(BX*1), Z9, Z9
+	VMULPS Z7, Z9, Z9
+	LEAQ (DI)(DX*1), AX
+	VMOVUPS Z9, (AX)(BX*1)
+	// dg = dct*i*(1-g*g)
+	VMOVAPS Z31, Z10
+	VFNMADD231PS Z2, Z2, Z10
+	VMULPS Z0, Z10, Z10
+	VMULPS Z7, Z10, Z10
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS Z10, (AX)(BX*1)
+	// do = dh*t*o*(1-o)
+	VSUBPS Z3, Z31, Z11
+	VMULPS Z3, Z11, Z11
+	VMULPS Z4, Z11, Z11
+	VMULPS Z5, Z11, Z11
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS Z11, (AX)(BX*1)
+	// dcp = dct*f
+	VMULPS Z1, Z7, Z12
+	VMOVUPS Z12, (R12)(BX*1)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ lstmloop
+
+lstmdone:
+	VZEROUPPER
+	RET
+
+// func maxPoolAVX512(x, y, arg *float32, c, size, base, n int)
+// One output row of MaxPool1D on channels [0, n) (n a multiple of 16): y[ch] = max over
+// j < size of x[j*c+ch] (first maximum on ties, NaNs never win, as in the Go loop) and
+// arg[ch] = float32(base + j*c + ch) of that maximum.
+TEXT ·maxPoolAVX512(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ arg+16(FP), R8
+	MOVQ c+24(FP), DX
+	MOVQ size+32(FP), R9
+	MOVQ base+40(FP), AX
+	MOVQ n+48(FP), CX
+	VPBROADCASTD AX, Z5            // base in every lane
+	MOVQ $0x0706050403020100, AX
+	VMOVQ AX, X6
+	MOVQ $0x0f0e0d0c0b0a0908, AX
+	VPINSRQ $1, AX, X6, X6
+	VPMOVZXBD X6, Z6               // 0..15
+	VPADDD Z6, Z5, Z5              // base + lane
+	MOVL $16, AX
+	VPBROADCASTD AX, Z7            // 16
+	VPBROADCASTD DX, Z8            // c
+	SHLQ $2, DX                    // c in bytes
+	SHRQ $4, CX
+	JZ pooldone
+
+poolch:
+	VMOVUPS (SI), Z0               // running max
+	VMOVDQA32 Z5, Z1               // its integer index
+	MOVQ SI, R10
+	VMOVDQA32 Z5, Z2               // index of the window row being read
+	MOVQ R9, R11
+	DECQ R11
+	JZ poolstore
+
+poolwin:
+	ADDQ DX, R10
+	VPADDD Z8, Z2, Z2
+	VMOVUPS (R10), Z3
+	VCMPPS $0x1e, Z0, Z3, K1       // x > max (ordered: NaN never wins)
+	VMOVAPS Z3, K1, Z0
+	VMOVDQA32 Z2, K1, Z1
+	DECQ R11
+	JNZ poolwin
+
+poolstore:
+	VMOVUPS Z0, (DI)
+	VCVTDQ2PS Z1, Z1
+	VMOVUPS Z1, (R8)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	VPADDD Z7, Z5, Z5
+	DECQ CX
+	JNZ poolch
+
+pooldone:
+	VZEROUPPER
+	RET
+
+// func fmaAVX512(a, b, dst *float32, n int)
+// dst[i] += a[i]*b[i] for i < n (n a multiple of 16).
+TEXT ·fmaAVX512(SB), NOSPLIT, $0-32
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ dst+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JZ fmadone
+
+fmaloop:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DI), Z1
+	VFMADD231PS (DX), Z0, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ fmaloop
+
+fmadone:
+	VZEROUPPER
+	RET
+
+// func reluBackAVX512(y, dy, dx *float32, n int)
+// dx[i] = dy[i] if y[i] > 0 else 0, for i < n (n a multiple of 16).
+TEXT ·reluBackAVX512(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ dy+8(FP), DX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	VPXORD Z2, Z2, Z2
+	SHRQ $4, CX
+	JZ relubdone
+
+relubloop:
+	VMOVUPS (SI), Z0
+	VCMPPS $0x1e, Z2, Z0, K1       // y > 0 (ordered)
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ relubloop
+
+relubdone:
+	VZEROUPPER
+	RET
+
+// func gruBackAVX512(act, gh, hp, dh, dgx, dgh, dhp *float32, h, n int)
+// One row of the GRU cell backward pass on elements [0, n) of each gate (n a multiple of 16):
+// act holds r, z, n at offsets 0, h, 2h; gh the recurrent pre-activations; same formulas as
+// fused.go.
+TEXT ·gruBackAVX512(SB), NOSPLIT, $0-72
+	MOVQ act+0(FP), SI
+	MOVQ gh+8(FP), R8
+	MOVQ hp+16(FP), R9
+	MOVQ dh+24(FP), R10
+	MOVQ dgx+32(FP), DI
+	MOVQ dgh+40(FP), R11
+	MOVQ dhp+48(FP), R12
+	MOVQ h+56(FP), DX
+	SHLQ $2, DX
+	MOVQ n+64(FP), CX
+	MOVL $0x3f800000, AX
+	VPBROADCASTD AX, Z31
+	SHRQ $4, CX
+	JZ grudone
+	XORQ BX, BX
+
+gruloop:
+	VMOVUPS (SI)(BX*1), Z0         // r
+	LEAQ (SI)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z1         // z
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS (AX)(BX*1), Z2         // n
+	LEAQ (R8)(DX*2), AX
+	VMOVUPS (AX)(BX*1), Z3         // gh_n
+	VMOVUPS (R9)(BX*1), Z4         // hPrev
+	VMOVUPS (R10)(BX*1), Z5        // dh
+	// dn = dh*(1-z)*(1-n*n)
+	VSUBPS Z1, Z31, Z6
+	VMULPS Z5, Z6, Z6
+	VMOVAPS Z31, Z7
+	VFNMADD231PS Z2, Z2, Z7
+	VMULPS Z7, Z6, Z6              // dn
+	// dz = dh*(hp-n)*z*(1-z)
+	VSUBPS Z2, Z4, Z8
+	VMULPS Z5, Z8, Z8
+	VSUBPS Z1, Z31, Z9
+	VMULPS Z1, Z9, Z9
+	VMULPS Z9, Z8, Z8              // dz
+	// dr = dn*gh_n*r*(1-r)
+	VSUBPS Z0, Z31, Z10
+	VMULPS Z0, Z10, Z10
+	VMULPS Z3, Z10, Z10
+	VMULPS Z6, Z10, Z10            // dr
+	// dgx = [dr, dz, dn]; dgh = [dr, dz, dn*r]; dhPrev = dh*z
+	VMOVUPS Z10, (DI)(BX*1)
+	VMOVUPS Z10, (R11)(BX*1)
+	LEAQ (DI)(DX*1), AX
+	VMOVUPS Z8, (AX)(BX*1)
+	LEAQ (AX)(DX*1), AX
+	VMOVUPS Z6, (AX)(BX*1)
+	LEAQ (R11)(DX*1), AX
+	VMOVUPS Z8, (AX)(BX*1)
+	LEAQ (AX)(DX*1), AX
+	VMULPS Z0, Z6, Z11
+	VMOVUPS Z11, (AX)(BX*1)
+	VMULPS Z1, Z5, Z12
+	VMOVUPS Z12, (R12)(BX*1)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ gruloop
+
+grudone:
+	VZEROUPPER
+	RET

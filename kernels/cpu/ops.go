@@ -117,15 +117,16 @@ func (be *Backend) MaxPool1D(x kernels.Buffer, batch, length, c, size int, y ker
 			base := (b*length + t*size) * c
 			yr := ys[row*c : row*c+c]
 			ar := as[row*c : row*c+c]
-			copy(yr, xs[base:base+c])
-			for ch := range ar {
+			c0 := maxPoolFast(xs, yr, ar, c, size, base)
+			copy(yr[c0:], xs[base+c0:base+c])
+			for ch := c0; ch < c; ch++ {
 				ar[ch] = float32(base + ch)
 			}
 			for j := 1; j < size; j++ {
 				off := base + j*c
-				xr := xs[off : off+c]
-				for ch, v := range xr {
-					if v > yr[ch] {
+				xr := xs[off+c0 : off+c]
+				for k, v := range xr {
+					if ch := c0 + k; v > yr[ch] {
 						yr[ch] = v
 						ar[ch] = float32(off + ch)
 					}
@@ -256,8 +257,8 @@ func (be *Backend) ActBackward(kind kernels.Activation, y, dy, dx kernels.Buffer
 			// bits of y are those of a positive float, i.e. sign clear and not +0.
 			dyv = dyv[:len(yv)]
 			dxv = dxv[:len(yv)]
-			for i, v := range yv {
-				b := math.Float32bits(v)
+			for i := reluBackFast(yv, dyv, dxv); i < len(yv); i++ {
+				b := math.Float32bits(yv[i])
 				mask := ^uint32(int32(b-1)>>31) & ^uint32(int32(b)>>31)
 				dxv[i] = math.Float32frombits(math.Float32bits(dyv[i]) & mask)
 			}

@@ -369,7 +369,7 @@ func testIm2Col(t *testing.T, h *harness) {
 
 func testMaxPool(t *testing.T, h *harness) {
 	for _, g := range []struct{ batch, length, c, size int }{
-		{2, 8, 3, 2}, {3, 9, 5, 2}, {1, 7, 1, 3}, {64, 98, 64, 2},
+		{2, 8, 3, 2}, {3, 9, 5, 2}, {1, 7, 1, 3}, {3, 10, 20, 3}, {64, 98, 64, 2},
 	} {
 		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
 			out := g.length / g.size
@@ -843,7 +843,7 @@ func testLSTM(t *testing.T, h *harness) {
 	for _, g := range []struct {
 		batch, hidden int
 		nilDC         bool
-	}{{1, 1, false}, {3, 5, true}, {128, 64, false}, {64, 200, false}} {
+	}{{1, 1, false}, {3, 5, true}, {4, 48, true}, {128, 64, false}, {64, 200, false}} {
 		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
 			B, H := g.batch, g.hidden
 			pre, cPrev := h.rand(B*4*H, -3, 3), h.rand(B*H, -1, 1)
