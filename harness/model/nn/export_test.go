@@ -76,10 +76,11 @@ func TestONNXParity(t *testing.T) {
 			}
 			// the ONNX model reads exactly the inputs the etch model reads
 			x := *test
-			if !m.useTab {
+			useSeq, useTab := m.Inputs()
+			if !useTab {
 				x.Tab, x.TabNames = nil, nil
 			}
-			if !m.useSeq {
+			if !useSeq {
 				x.Seq, x.SeqLen, x.SeqChannels = nil, 0, nil
 			}
 			om, err := onnx.Open(rt, onnx.Params{Path: path}, model.Env{Threads: 1})

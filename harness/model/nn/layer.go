@@ -53,6 +53,8 @@ type layer interface {
 	params() []*param
 	// reserve allocates workspaces for batches of up to n examples.
 	reserve(n int)
+	// resetWork forgets the workspaces (after the net freed them).
+	resetWork()
 	forward(x kernels.Buffer, n int, train bool) kernels.Buffer
 	backward(dy kernels.Buffer, n int) kernels.Buffer
 }
@@ -67,7 +69,10 @@ type net struct {
 	eye   map[int]kernels.Buffer
 	ones  kernels.Buffer
 	onesN int
-	bufs  []kernels.Buffer
+	work  []kernels.Buffer // workspaces (activations, gradients): freed when the batch size grows
+	keep  []kernels.Buffer // parameters, moments, running statistics, snapshots
+	// workFloats counts the workspace elements allocated since the last freeWork.
+	workFloats int
 	// noFused makes recurrent layers ignore the backend's fused cells (tests compare both paths).
 	noFused bool
 }
@@ -76,24 +81,44 @@ func newNet(b kernels.Backend, seed uint64) *net {
 	return &net{b: b, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x6e6e)), eye: map[int]kernels.Buffer{}}
 }
 
-// alloc allocates a zeroed buffer the net frees on close.
+// alloc allocates a zeroed workspace buffer (activations, gradients, helpers).
 func (nt *net) alloc(n int) kernels.Buffer {
 	if n < 1 {
 		n = 1
 	}
 	b := nt.b.Alloc(n)
-	nt.bufs = append(nt.bufs, b)
+	nt.work = append(nt.work, b)
+	nt.workFloats += n
 	return b
+}
+
+// keepAlloc allocates a zeroed buffer that lives as long as the net (parameters and state).
+func (nt *net) keepAlloc(n int) kernels.Buffer {
+	if n < 1 {
+		n = 1
+	}
+	b := nt.b.Alloc(n)
+	nt.keep = append(nt.keep, b)
+	return b
+}
+
+// freeWork frees every workspace buffer (the caller resets the layers' reservations).
+func (nt *net) freeWork() {
+	for _, b := range nt.work {
+		nt.b.Free(b)
+	}
+	nt.work, nt.workFloats = nil, 0
+	nt.eye = map[int]kernels.Buffer{}
+	nt.ones, nt.onesN = nil, 0
 }
 
 // close frees every buffer the net allocated.
 func (nt *net) close() {
-	for _, b := range nt.bufs {
+	nt.freeWork()
+	for _, b := range nt.keep {
 		nt.b.Free(b)
 	}
-	nt.bufs = nil
-	nt.eye = map[int]kernels.Buffer{}
-	nt.ones = nil
+	nt.keep = nil
 }
 
 // identity returns an n×n identity matrix (used to transpose and to copy strided blocks with GEMM).
@@ -129,7 +154,7 @@ func (nt *net) onesVec(n int) kernels.Buffer {
 func (nt *net) newParam(name string, dims []int, decay bool, init func(i int) float32) *param {
 	p := &param{name: name, dims: dims, decay: decay}
 	n := p.size()
-	p.w, p.g, p.m, p.v = nt.alloc(n), nt.alloc(n), nt.alloc(n), nt.alloc(n)
+	p.w, p.g, p.m, p.v = nt.keepAlloc(n), nt.keepAlloc(n), nt.keepAlloc(n), nt.keepAlloc(n)
 	if init != nil {
 		h := make([]float32, n)
 		for i := range h {

@@ -19,6 +19,7 @@ func (l *base) spec() LayerSpec  { return l.s }
 func (l *base) in() shape        { return l.inS }
 func (l *base) out() shape       { return l.outS }
 func (l *base) params() []*param { return nil }
+func (l *base) resetWork()       { l.reserved = 0 }
 func (l *base) grow(n int) bool {
 	if n <= l.reserved {
 		return false
@@ -61,8 +62,8 @@ func (l *dense) reserve(n int) {
 func (l *dense) forward(x kernels.Buffer, n int, _ bool) kernels.Buffer {
 	b, in, out := l.nt.b, l.inS.C, l.outS.C
 	l.x = x
-	b.Gemm(false, false, n, out, in, 1, x, in, l.w.w, out, 0, l.y, out)
-	b.AddBias(l.y, n, out, l.bias.w)
+	b.Copy2D(n, out, l.bias.w, 0, l.y, out) // y = bias in every row, then y += x·W
+	b.Gemm(false, false, n, out, in, 1, x, in, l.w.w, out, 1, l.y, out)
 	if l.act != kernels.Identity {
 		b.Act(l.act, l.y, l.y, n*out)
 	}
@@ -137,8 +138,8 @@ func (l *conv1d) forward(x kernels.Buffer, n int, _ bool) kernels.Buffer {
 	b := l.nt.b
 	rows, kc, f := n*l.outS.T, l.k*l.inS.C, l.outS.C
 	b.Im2Col1D(x, n, l.inS.T, l.inS.C, l.k, l.pad, 1, l.cols)
-	b.Gemm(false, false, rows, f, kc, 1, l.cols, kc, l.w.w, f, 0, l.y, f)
-	b.AddBias(l.y, rows, f, l.bias.w)
+	b.Copy2D(rows, f, l.bias.w, 0, l.y, f)
+	b.Gemm(false, false, rows, f, kc, 1, l.cols, kc, l.w.w, f, 1, l.y, f)
 	if l.act != kernels.Identity {
 		b.Act(l.act, l.y, l.y, rows*f)
 	}
@@ -321,10 +322,10 @@ func newBatchNorm(nt *net, s LayerSpec, in shape, needDx bool) *batchnorm {
 	c := in.C
 	l.gamma = nt.newParam("gamma", []int{c}, false, constant(1))
 	l.beta = nt.newParam("beta", []int{c}, false, nil)
-	l.runMean = nt.alloc(c)
-	l.runVar = nt.alloc(c)
+	l.runMean = nt.keepAlloc(c)
+	l.runVar = nt.keepAlloc(c)
 	nt.b.Fill(l.runVar, 1)
-	l.saveMean, l.saveInv = nt.alloc(c), nt.alloc(c)
+	l.saveMean, l.saveInv = nt.keepAlloc(c), nt.keepAlloc(c)
 	return l
 }
 

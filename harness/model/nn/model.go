@@ -160,6 +160,11 @@ func (m *Model) History() []model.Epoch { return m.hist }
 // FitTime returns how long the last Fit took.
 func (m *Model) FitTime() time.Duration { return m.fitTime }
 
+// Inputs reports which inputs the fitted model reads: the sequence channels, the tabular
+// features, or both. The ONNX export takes exactly these (tabular first), so a caller running it
+// through onnx.Params{Layout: "flat"} must drop the inputs the model does not read.
+func (m *Model) Inputs() (seq, tab bool) { return m.useSeq, m.useTab }
+
 // Architecture returns the built architecture (after Fit or Load).
 func (m *Model) Architecture() Arch { return m.arch }
 
@@ -359,10 +364,10 @@ func (m *Model) train(ctx context.Context, train, val *model.Data) error {
 	states := nw.states()
 	if val != nil && p.Patience > 0 {
 		for _, q := range params {
-			best = append(best, nw.nt.alloc(q.size()))
+			best = append(best, nw.nt.keepAlloc(q.size()))
 		}
 		for _, s := range states {
-			best = append(best, nw.nt.alloc(s.Len()))
+			best = append(best, nw.nt.keepAlloc(s.Len()))
 		}
 	}
 	snapshot := func(restore bool) {
@@ -494,6 +499,22 @@ func argmax(v []float32) int {
 	return best
 }
 
+// Inference batches: as large as inferMax examples while the workspaces stay under
+// inferBudget float32 values (larger batches mean fewer, bigger GEMMs and kernel calls).
+const (
+	inferMax    = 1024
+	inferBudget = 64 << 20
+)
+
+// inferBatch returns the batch size for inference: the training batch, or larger where the
+// workspaces of one example are small enough.
+func (m *Model) inferBatch() int {
+	nw := m.nw
+	nw.reserve(m.p.Batch)
+	per := nw.nt.workFloats / max(1, nw.maxN)
+	return max(nw.maxN, min(inferMax, inferBudget/max(1, per)))
+}
+
 // checkInputs verifies that x has the inputs the model was trained on.
 func (m *Model) checkInputs(x *model.Data) error {
 	if err := x.Validate(); err != nil {
@@ -521,8 +542,7 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 		return fmt.Errorf("%w: dst holds %d values, need %d×%d", model.ErrShape, len(dst), x.N, k)
 	}
 	nw, b := m.nw, m.b
-	// inference reuses the training workspaces (one batch size, one set of buffers)
-	nw.reserve(m.p.Batch)
+	nw.reserve(m.inferBatch())
 	bt := m.newBatcher(nw.maxN)
 	for lo := 0; lo < x.N; lo += nw.maxN {
 		if err := ctx.Err(); err != nil {

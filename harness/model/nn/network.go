@@ -301,6 +301,13 @@ func (nw *network) reserve(n int) {
 	if n <= nw.maxN {
 		return
 	}
+	if nw.maxN > 0 {
+		// one set of workspaces at a time: drop the smaller one
+		nw.nt.freeWork()
+		for _, l := range nw.layers() {
+			l.resetWork()
+		}
+	}
 	nw.maxN = n
 	nt := nw.nt
 	if nw.arch.SeqLen > 0 {

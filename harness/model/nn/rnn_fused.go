@@ -82,8 +82,8 @@ func (l *rnnBase) project(f *fusedBufs, n int, bias *param) {
 	for t := range T {
 		b.Copy2D(n, I, f.x[t], T*I, l.nt.view(f.xtm, t*n*I, n*I), I)
 	}
-	b.Gemm(false, true, T*n, GH, I, 1, f.xtm, I, l.wx.w, I, 0, f.xp, GH)
-	b.AddBias(f.xp, T*n, GH, bias.w)
+	b.Copy2D(T*n, GH, bias.w, 0, f.xp, GH) // bias in every row, then += x·Wxᵀ
+	b.Gemm(false, true, T*n, GH, I, 1, f.xtm, I, l.wx.w, I, 1, f.xp, GH)
 }
 
 // finish accumulates dWx and the input bias gradient from the time-major projection gradients
@@ -198,13 +198,11 @@ func (l *gru) forward(x kernels.Buffer, n int, train bool) kernels.Buffer {
 	for t := range T {
 		gh := f.gh[t]
 		hPrev := f.zero
+		b.Copy2D(n, 3*H, l.bh.w, 0, gh, 3*H)
 		if t > 0 {
 			hPrev = f.h[t-1]
-			b.Gemm(false, true, n, 3*H, H, 1, hPrev, H, l.wh.w, H, 0, gh, 3*H)
-		} else {
-			b.Fill(gh, 0)
+			b.Gemm(false, true, n, 3*H, H, 1, hPrev, H, l.wh.w, H, 1, gh, 3*H)
 		}
-		b.AddBias(gh, n, 3*H, l.bh.w)
 		l.cell.GRUCellForward(n, H, f.g[t], gh, hPrev, f.h[t])
 		l.outFused(t, f.h[t], n)
 	}
