@@ -38,6 +38,9 @@ type TrialSpec struct {
 	Seed uint64 `json:"seed"`
 	// Backend is the requested backend (auto, cpu, cuda).
 	Backend string `json:"backend"`
+	// BackendNote, when set, is the reason a worker reports for running on the CPU: the planning
+	// process found no usable GPU (see Options.CUDAWorker).
+	BackendNote string `json:"backend_note,omitempty"`
 	// Threads is how many threads the trial's models may use.
 	Threads int `json:"threads"`
 	// EtchVersion is the version of the binary that planned the trial.

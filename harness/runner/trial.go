@@ -150,6 +150,9 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 	if err != nil {
 		return err
 	}
+	if s.BackendNote != "" && binfo.Used == "cpu" {
+		binfo.Reason = s.BackendNote
+	}
 	res.Backend = binfo
 	ds, err := w.load(ctx, s.Dataset.Abs, loadOptions(c))
 	if err != nil {

@@ -81,6 +81,7 @@ func LocalCPU() CPU {
 // parseCPUInfo reads the model name and flags of the first processor in a /proc/cpuinfo text.
 func parseCPUInfo(b []byte, c CPU) CPU {
 	var flags []string
+	named := false
 	for _, line := range strings.Split(string(b), "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
@@ -89,8 +90,8 @@ func parseCPUInfo(b []byte, c CPU) CPU {
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch k {
 		case "model name", "Model name":
-			if c.Model == runtime.GOARCH {
-				c.Model = v
+			if !named {
+				c.Model, named = v, true
 			}
 		case "flags", "Features":
 			if flags == nil {
@@ -143,21 +144,22 @@ func Run(ctx context.Context, worker string, timeout time.Duration) (*Report, er
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	err := cmd.Run()
+	name := filepath.Base(worker)
 	why := lastLines(stderr.String()+"\n"+stdout.String(), 3)
 	switch {
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, fmt.Errorf("%w: %s devices timed out after %v", ErrNoGPU, worker, timeout)
+		return nil, fmt.Errorf("%w: %s devices timed out after %v", ErrNoGPU, name, timeout)
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case err != nil:
 		if why != "" {
-			return nil, fmt.Errorf("%w: %s devices: %v: %s", ErrNoGPU, worker, err, why)
+			return nil, fmt.Errorf("%w: %s devices: %v: %s", ErrNoGPU, name, err, why)
 		}
-		return nil, fmt.Errorf("%w: %s devices: %v", ErrNoGPU, worker, err)
+		return nil, fmt.Errorf("%w: %s devices: %v", ErrNoGPU, name, err)
 	}
 	var r Report
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-		return nil, fmt.Errorf("%w: %s devices --json: unreadable output: %v", ErrNoGPU, worker, err)
+		return nil, fmt.Errorf("%w: %s devices --json: unreadable output: %v", ErrNoGPU, name, err)
 	}
 	if len(r.GPUs) == 0 {
 		msg := r.Error

@@ -54,6 +54,7 @@ func commands() []command {
 		{"compare", "show metric deltas between two run directories", runCompare},
 		{"trial", "run one planned trial: etch trial run SPEC (worker processes, clusters)", runTrial},
 		{"data", "datasets: info, import, list, fetch, synth (etch data help)", runData},
+		{"devices", "list compute devices: CPU features, CUDA GPUs (probed via etch-cuda)", runDevices},
 	}
 }
 
