@@ -52,18 +52,6 @@ var (
 	_ kernels.AdamStepper   = (*Backend)(nil)
 )
 
-// kernelModules maps each kernel to the source (module) that defines it.
-var kernelModules = map[string]string{
-	"fill": "elementwise", "copy2d": "elementwise", "axpy2d": "elementwise", "axpy": "elementwise",
-	"scale": "elementwise", "mul": "elementwise", "add_bias": "elementwise", "sum_rows": "elementwise",
-	"act": "elementwise", "act_backward": "elementwise", "dropout_mask": "elementwise", "sum_squares": "elementwise",
-	"im2col1d": "conv", "col2im1d": "conv", "maxpool1d": "conv", "maxpool1d_backward": "conv",
-	"softmax": "softmax", "softmax_xent": "softmax",
-	"batchnorm_forward": "norm", "batchnorm_backward": "norm",
-	"lstm_forward": "rnn", "lstm_backward": "rnn", "gru_forward": "rnn", "gru_backward": "rnn",
-	"adam_step": "optim",
-}
-
 // New opens device ordinal (0 for the first GPU): it retains the primary context, creates a
 // cuBLAS handle, and compiles and loads every kernel module with NVRTC.
 func New(ordinal int, opts kernels.Options) (*Backend, error) {
@@ -136,7 +124,7 @@ func (be *Backend) loadModules() error {
 		}
 		mods[cusrc.Module(src)] = m
 	}
-	for name, mod := range kernelModules {
+	for name, mod := range cusrc.Kernels {
 		m, ok := mods[mod]
 		if !ok {
 			return fmt.Errorf("cuda: kernel %s: no source %s.cu", name, mod)

@@ -24,6 +24,19 @@ import (
 //go:embed *.cu *.cuh
 var files embed.FS
 
+// Kernels maps every kernel the backend launches to the module (source file without .cu) that
+// defines it.
+var Kernels = map[string]string{
+	"fill": "elementwise", "copy2d": "elementwise", "axpy2d": "elementwise", "axpy": "elementwise",
+	"scale": "elementwise", "mul": "elementwise", "add_bias": "elementwise", "sum_rows": "elementwise",
+	"act": "elementwise", "act_backward": "elementwise", "dropout_mask": "elementwise", "sum_squares": "elementwise",
+	"im2col1d": "conv", "col2im1d": "conv", "maxpool1d": "conv", "maxpool1d_backward": "conv",
+	"softmax": "softmax", "softmax_xent": "softmax",
+	"batchnorm_forward": "norm", "batchnorm_backward": "norm",
+	"lstm_forward": "rnn", "lstm_backward": "rnn", "gru_forward": "rnn", "gru_backward": "rnn",
+	"adam_step": "optim",
+}
+
 // Header is the shared header every source includes.
 const Header = "common.cuh"
 
