@@ -1,8 +1,9 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 // GPU tests of the CUDA build (`make test-gpu`, `make bench-gpu`). They need an NVIDIA GPU: the
 // test binary links gorgonia.org/cu, whose initialiser exits without one, so the Makefile
-// probes first and stops with the reason.
+// probes first and stops with the reason. With the cudaemu tag the "cuda" backend is the host
+// emulator of the same kernels (`make cuda-check` runs TestEveryModelOnGPU that way).
 
 package runner
 
@@ -20,7 +21,6 @@ import (
 	"github.com/etchlab/etch/harness/runner/runnertest"
 	"github.com/etchlab/etch/kernels"
 	"github.com/etchlab/etch/kernels/cpu"
-	"github.com/etchlab/etch/kernels/cuda"
 )
 
 // gpuExperiment trains every model type (except onnx, which loads a file; its CUDA execution
@@ -126,7 +126,7 @@ func gcseqShaped(n int) *model.Data {
 // benchModel times Fit of one model type on the CPU backend and on the GPU (`make bench-gpu`
 // pairs the two and prints the speedup).
 func benchModel(b *testing.B, typ string, params map[string]any, data *model.Data) {
-	gpu, err := cuda.New(0, kernels.Options{})
+	gpu, _, err := kernels.Open(context.Background(), "cuda", DefaultOpeners(), kernels.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

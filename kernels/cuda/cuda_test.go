@@ -1,8 +1,9 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
-// These tests need an NVIDIA GPU: gorgonia.org/cu's initialiser exits the test binary when the
-// driver has no device, before any test could skip, so `make test-gpu` probes first and stops
-// with the reason when there is none.
+// With the cuda tag these tests need an NVIDIA GPU: gorgonia.org/cu's initialiser exits the test
+// binary when the driver has no device, before any test could skip, so `make test-gpu` probes
+// first and stops with the reason when there is none. With the cudaemu tag the same tests run
+// the same Backend and .cu kernels on the host emulator (`make cuda-check`).
 
 package cuda_test
 
@@ -22,7 +23,7 @@ import (
 var shared *cuda.Backend
 
 func TestMain(m *testing.M) {
-	be, err := cuda.New(0, kernels.Options{})
+	be, err := openTestBackend()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kernels/cuda tests need a usable GPU: %v\n", err)
 		os.Exit(1)

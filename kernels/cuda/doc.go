@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 // Package cuda is etch's GPU backend: a kernels.Backend on an NVIDIA GPU through the CUDA driver
 // API (gorgonia.org/cu). Device memory is allocated with cuMemAlloc; GEMMs run in cuBLAS

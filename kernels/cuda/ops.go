@@ -1,4 +1,4 @@
-//go:build cuda
+//go:build cuda || cudaemu
 
 package cuda
 
@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
-
-	"gorgonia.org/cu"
 
 	"github.com/etchlab/etch/kernels"
 )
@@ -165,26 +163,6 @@ func (be *Backend) Softmax(logits kernels.Buffer, rows, classes int, probs kerne
 	be.launch("Softmax", "softmax", rows, ls, rows, classes, ps)
 }
 
-// scratchLocked returns device scratch space of at least bytes (be.mu held, context current).
-func (be *Backend) scratchLocked(bytes int64) (cu.DevicePtr, error) {
-	if be.scrLen >= bytes {
-		return be.scratch, nil
-	}
-	if be.scratch != 0 {
-		if err := cu.MemFree(be.scratch); err != nil {
-			return 0, err
-		}
-		be.scratch, be.scrLen = 0, 0
-	}
-	size := max(bytes, 1<<16)
-	p, err := cu.MemAlloc(size)
-	if err != nil {
-		return 0, fmt.Errorf("scratch %d bytes: %w", size, err)
-	}
-	be.scratch, be.scrLen = p, size
-	return p, nil
-}
-
 // SoftmaxXent computes probs, the weighted mean cross-entropy and its gradient. The per-row
 // losses come back to the host and are summed in float64 (synchronising).
 func (be *Backend) SoftmaxXent(logits kernels.Buffer, rows, classes int, labels kernels.Buffer, weights kernels.Buffer, probs, dlogits kernels.Buffer) float32 {
@@ -218,26 +196,17 @@ func (be *Backend) SoftmaxXent(logits kernels.Buffer, rows, classes int, labels 
 	}
 	scale := float32(1 / sumW)
 	host := make([]float32, 2*rows)
-	be.do("SoftmaxXent", func() error {
-		scr, err := be.scratchLocked(int64(8 * rows))
+	be.do("SoftmaxXent", func(d driver) error {
+		scr, err := be.scratchLocked(d, int64(8*rows))
 		if err != nil {
 			return err
 		}
-		rowloss, rowbad := scr, scr+cu.DevicePtr(4*rows)
-		blocks := min((rows+blockSize-1)/blockSize, maxGrid)
-		vals := []uint64{uint64(ls.ptr()), uint64(rows), uint64(classes), uint64(ys.ptr()), 0,
-			uint64(ps.ptr()), uint64(ds.ptr()), uint64(math.Float32bits(scale)), uint64(rowloss), uint64(rowbad)}
-		if wArg != nil {
-			vals[4] = uint64(wArg.(*buffer).ptr())
-		}
-		params := make([]unsafe.Pointer, len(vals))
-		for i := range vals {
-			params[i] = unsafe.Pointer(&vals[i])
-		}
-		if err := be.fns["softmax_xent"].Launch(blocks, 1, 1, blockSize, 1, 1, 0, cu.Stream{}, params); err != nil {
+		rowloss, rowbad := scr, scr+uint64(4*rows)
+		vals := params("SoftmaxXent", "softmax_xent", []arg{ls, rows, classes, ys, wArg, ps, ds, scale, rowloss, rowbad})
+		if err := d.launch("softmax_xent", grid(rows), blockSize, vals); err != nil {
 			return err
 		}
-		return cu.MemcpyDtoH(unsafe.Pointer(&host[0]), scr, int64(8*rows))
+		return d.dtoh(unsafe.Pointer(&host[0]), scr, int64(8*rows))
 	})
 	if err := be.Err(); err != nil {
 		return float32(math.NaN())
@@ -325,17 +294,15 @@ func (be *Backend) SumSquares(x kernels.Buffer, n int) float32 {
 	}
 	blocks := min((n+blockSize-1)/blockSize, 1024)
 	partial := make([]float64, blocks)
-	be.do("SumSquares", func() error {
-		scr, err := be.scratchLocked(int64(8 * blocks))
+	be.do("SumSquares", func(d driver) error {
+		scr, err := be.scratchLocked(d, int64(8*blocks))
 		if err != nil {
 			return err
 		}
-		vals := []uint64{uint64(xs.ptr()), uint64(n), uint64(scr)}
-		params := []unsafe.Pointer{unsafe.Pointer(&vals[0]), unsafe.Pointer(&vals[1]), unsafe.Pointer(&vals[2])}
-		if err := be.fns["sum_squares"].Launch(blocks, 1, 1, blockSize, 1, 1, 0, cu.Stream{}, params); err != nil {
+		if err := d.launch("sum_squares", blocks, blockSize, params("SumSquares", "sum_squares", []arg{xs, n, scr})); err != nil {
 			return err
 		}
-		return cu.MemcpyDtoH(unsafe.Pointer(&partial[0]), scr, int64(8*blocks))
+		return d.dtoh(unsafe.Pointer(&partial[0]), scr, int64(8*blocks))
 	})
 	if be.Err() != nil {
 		return float32(math.NaN())

@@ -21,11 +21,14 @@ extern "C" __global__ void col2im1d(const float *cols, i64 batch, i64 length, i6
     i64 w = k * cin;
     FOR_N(i, batch * length * cin) {
         i64 ci = i % cin, pos = (i / cin) % length, b = i / (cin * length);
+        // Output steps t whose window covers pos: j = pos+pad-t*stride in [0, k).
+        i64 hi = pos + pad;
+        i64 t0 = hi - k + 1 > 0 ? (hi - k + 1 + stride - 1) / stride : 0;
+        i64 t1 = hi / stride < out - 1 ? hi / stride : out - 1;
         float s = 0.0f;
-        for (i64 t = 0; t < out; t++) {
-            i64 j = pos + pad - t * stride;
-            if (j < 0) break;
-            if (j < k) s += cols[(b * out + t) * w + j * cin + ci];
+        for (i64 t = t0; t <= t1; t++) {
+            i64 j = hi - t * stride;
+            s += cols[(b * out + t) * w + j * cin + ci];
         }
         dx[i] += s;
     }
