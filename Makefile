@@ -156,7 +156,8 @@ fuzz-flow:
 # non-free component into ~/.cache/etch/cuda-11.8 once (private apt configuration, ~800 MB
 # download) and prints the root; repeat runs cost nothing. The rpath points at that root's NVRTC;
 # a GPU machine also needs libcuda.so.1 (the driver, >= 520) and libcublas.so.11 (Debian
-# libcublas11 or a CUDA 11.x toolkit; `kernels/cuda/fetch-cuda.sh --runtime` adds it to the cache).
+# libcublas11 or a CUDA 11.x toolkit; `kernels/cuda/fetch-cuda.sh --runtime` adds it to the cache,
+# as test-gpu and bench-gpu do).
 CUDA_FETCH := kernels/cuda/fetch-cuda.sh
 CUDA_ENV = R=$$($(CUDA_FETCH)) && L=$$R/usr/lib/x86_64-linux-gnu && export CGO_ENABLED=1 \
   CGO_CFLAGS="-I$$R/usr/include" CGO_LDFLAGS="-L$$L/stubs -L$$L -Wl,-rpath,$$L" \
@@ -170,17 +171,22 @@ bin/etch-cuda: FORCE
 
 # Everything about the CUDA code that a machine without a GPU can check: vet and staticcheck
 # with the cuda tag, the CUDA build, every .cu source through NVRTC for each architecture (any
-# diagnostic, warnings included, fails), and the source package's tests.
+# diagnostic, warnings included, fails), the source package's tests, and the GPU tests of
+# kernels/cuda on the host emulator of the same kernels (-tags cudaemu: conformance, gradients,
+# CPU parity; g++ with C++20).
 cuda-check: $(STATICCHECK)
 	$(CUDA_ENV) && $(GO) vet -tags cuda ./... && $(STATICCHECK) -tags cuda ./kernels/... ./harness/runner/... ./harness/cmd/... \
 	  && $(GO) build -tags cuda -ldflags '$(LDFLAGS)' -o bin/etch-cuda ./harness/cmd/etch \
 	  && $(GO) build -tags cuda -o $(CACHE)/bin/nvrtc-check ./kernels/cuda/cmd/nvrtc-check \
 	  && $(CACHE)/bin/nvrtc-check $(CUDA_ARCHS) \
-	  && $(GO) test -count=1 -tags cuda ./kernels/cuda/cusrc
+	  && $(GO) test -count=1 -tags cuda ./kernels/cuda/cusrc \
+	  && $(GO) vet -tags cudaemu ./kernels/... ./harness/runner/... \
+	  && $(GO) test -count=1 -tags cudaemu ./kernels/cuda
 
 # The GPU targets stop at once, with the probe's reason, where no GPU is usable (the CUDA test
 # binaries cannot skip: gorgonia.org/cu exits at start-up without a device).
 gpu-present: cuda
+	@$(CUDA_FETCH) --runtime >/dev/null
 	@$(CUDA_ENV) && bin/etch-cuda devices || { echo "no usable NVIDIA GPU here (see above): test-gpu and bench-gpu need one" >&2; exit 1; }
 
 # kerneltest conformance, gradient checks and CPU comparisons on the GPU; every model type trained
