@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string>
 #include <type_traits>
+#include <setjmp.h>
 #include <ucontext.h>
 #include <utility>
 #include <vector>
@@ -28,17 +29,23 @@ struct emu_dim3 {
 // The launch state is per OS thread: two emulated backends may run kernels at the same time.
 thread_local emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
 
+// A fiber is started once with makecontext/swapcontext and afterwards switched with
+// _setjmp/_longjmp, which (unlike swapcontext) make no system call.
 struct Fiber {
     ucontext_t ctx;
+    jmp_buf jb;
     std::vector<char> stack;
-    bool done = false;
+    bool started = false, done = false;
 };
 thread_local ucontext_t emu_sched;
+thread_local jmp_buf emu_sched_jb;
 thread_local std::vector<Fiber> *emu_fibers;
 thread_local int emu_cur;
 
 // __syncthreads: the running fiber yields to the block scheduler.
-void emu_syncthreads() { swapcontext(&(*emu_fibers)[emu_cur].ctx, &emu_sched); }
+void emu_syncthreads() {
+    if (!_setjmp((*emu_fibers)[emu_cur].jb)) _longjmp(emu_sched_jb, 1);
+}
 }  // namespace
 
 #define __global__
@@ -154,24 +161,32 @@ int emu_launch(const char *name, int blocks, int threads, const uint64_t *params
         for (int t = 0; t < threads; t++) {
             Fiber &f = fibers[t];
             f.stack.resize(256 << 10);
-            f.done = false;
+            f.started = f.done = false;
             getcontext(&f.ctx);
             f.ctx.uc_stack.ss_sp = f.stack.data();
             f.ctx.uc_stack.ss_size = f.stack.size();
-            f.ctx.uc_link = &emu_sched;
+            f.ctx.uc_link = nullptr;  // a fiber never returns: it jumps back to the scheduler
             makecontext(&f.ctx, +[] {
                 entry_->call(entry_->fn, params_);
                 (*emu_fibers)[emu_cur].done = true;
+                _longjmp(emu_sched_jb, 1);
             }, 0);
         }
         for (bool running = true; running;) {
             running = false;
             for (int t = 0; t < threads; t++) {
-                if (fibers[t].done) continue;
+                Fiber &f = fibers[t];
+                if (f.done) continue;
+                running = true;
                 emu_cur = t;
                 threadIdx = {static_cast<unsigned>(t), 0, 0};
-                swapcontext(&emu_sched, &fibers[t].ctx);
-                running = true;
+                if (_setjmp(emu_sched_jb)) continue;  // the fiber yielded or finished
+                if (!f.started) {
+                    f.started = true;
+                    swapcontext(&emu_sched, &f.ctx);
+                } else {
+                    _longjmp(f.jb, 1);
+                }
             }
         }
     }

@@ -3,7 +3,7 @@
 package cuda
 
 /*
-#cgo CXXFLAGS: -std=c++20 -O2
+#cgo CXXFLAGS: -std=c++20 -O2 -U_FORTIFY_SOURCE
 #cgo LDFLAGS: -lstdc++ -pthread
 #include <stdint.h>
 #include <stdlib.h>
