@@ -156,37 +156,42 @@ int emu_launch(const char *name, int blocks, int threads, const uint64_t *params
     entry_ = &e;
     params_ = params;
     emu_fibers = &fibers;
-    for (int b = 0; b < blocks; b++) {
-        blockIdx = {static_cast<unsigned>(b), 0, 0};
+    static thread_local int blocks_;
+    blocks_ = blocks;
+    // Each fiber runs every block in turn and waits at a barrier after each, so that all of a
+    // block's threads finish (and its __shared__ arrays are free) before the next block starts.
+    for (int t = 0; t < threads; t++) {
+        Fiber &f = fibers[t];
+        f.stack.resize(256 << 10);
+        f.started = f.done = false;
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = f.stack.data();
+        f.ctx.uc_stack.ss_size = f.stack.size();
+        f.ctx.uc_link = nullptr;  // a fiber never returns: it jumps back to the scheduler
+        makecontext(&f.ctx, +[] {
+            for (int b = 0; b < blocks_; b++) {
+                blockIdx = {static_cast<unsigned>(b), 0, 0};
+                entry_->call(entry_->fn, params_);
+                emu_syncthreads();
+            }
+            (*emu_fibers)[emu_cur].done = true;
+            _longjmp(emu_sched_jb, 1);
+        }, 0);
+    }
+    for (bool running = true; running;) {
+        running = false;
         for (int t = 0; t < threads; t++) {
             Fiber &f = fibers[t];
-            f.stack.resize(256 << 10);
-            f.started = f.done = false;
-            getcontext(&f.ctx);
-            f.ctx.uc_stack.ss_sp = f.stack.data();
-            f.ctx.uc_stack.ss_size = f.stack.size();
-            f.ctx.uc_link = nullptr;  // a fiber never returns: it jumps back to the scheduler
-            makecontext(&f.ctx, +[] {
-                entry_->call(entry_->fn, params_);
-                (*emu_fibers)[emu_cur].done = true;
-                _longjmp(emu_sched_jb, 1);
-            }, 0);
-        }
-        for (bool running = true; running;) {
-            running = false;
-            for (int t = 0; t < threads; t++) {
-                Fiber &f = fibers[t];
-                if (f.done) continue;
-                running = true;
-                emu_cur = t;
-                threadIdx = {static_cast<unsigned>(t), 0, 0};
-                if (_setjmp(emu_sched_jb)) continue;  // the fiber yielded or finished
-                if (!f.started) {
-                    f.started = true;
-                    swapcontext(&emu_sched, &f.ctx);
-                } else {
-                    _longjmp(f.jb, 1);
-                }
+            if (f.done) continue;
+            running = true;
+            emu_cur = t;
+            threadIdx = {static_cast<unsigned>(t), 0, 0};
+            if (_setjmp(emu_sched_jb)) continue;  // the fiber yielded or finished
+            if (!f.started) {
+                f.started = true;
+                swapcontext(&emu_sched, &f.ctx);
+            } else {
+                _longjmp(f.jb, 1);
             }
         }
     }
