@@ -305,7 +305,11 @@ func (e *Executor) submit(ctx context.Context, st *State, trials []*runner.Trial
 	if err := report.WriteFileAtomic(sub.Script, []byte(job.script())); err != nil {
 		return nil, err
 	}
-	id, err := e.Client.Submit(ctx, sub.Script)
+	// Submissions finish even when ctx ends meanwhile (Ctrl-C): a half-submitted run (an array
+	// without its merge job, or unrecorded) is worse than a complete one the user may cancel.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	id, err := e.Client.Submit(sctx, sub.Script)
 	if err != nil {
 		return nil, fmt.Errorf("slurm: submit %s: %w", sub.Script, err)
 	}
@@ -319,7 +323,7 @@ func (e *Executor) submit(ctx context.Context, st *State, trials []*runner.Trial
 	if err := report.WriteFileAtomic(mergeScript, []byte(job.mergeScript(append([]string{id}, adopted...), merge))); err != nil {
 		return nil, err
 	}
-	if mid, err := e.Client.Submit(ctx, mergeScript); err != nil {
+	if mid, err := e.Client.Submit(sctx, mergeScript); err != nil {
 		e.say("WARNING: the merge job was not submitted (%v); render the report with `etch report %s` when the tasks end", err, e.Dir)
 	} else {
 		sub.Merge = mid
@@ -371,6 +375,7 @@ func (e *Executor) follow(ctx context.Context, st *State, follow map[string]*tra
 func (e *Executor) poll(ctx context.Context, follow map[string]*tracked, done func(*runner.TrialResult)) (bool, error) {
 	changed := false
 	finish := func(t *tracked, r *runner.TrialResult) {
+		e.readProgress(t) // the lines written since the last look
 		if !t.started && e.Started != nil {
 			e.Started(t.spec)
 		}
