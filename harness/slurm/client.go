@@ -117,7 +117,7 @@ func parseQueue(out []byte) ([]Task, error) {
 			continue
 		}
 		f := strings.Split(line, "|")
-		if len(f) != 3 {
+		if len(f) != 3 || f[1] == "" {
 			return nil, fmt.Errorf("%w: squeue line %d: %q: want JOBID|STATE|REASON", ErrCommand, n+1, line)
 		}
 		ts, err := expandID(f[0])

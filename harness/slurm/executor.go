@@ -279,6 +279,11 @@ func (e *Executor) submit(ctx context.Context, st *State, trials []*runner.Trial
 			e.say("WARNING: %s", check.Message)
 		}
 	}
+	for what, v := range map[string]string{"run directory": e.Dir, "partition": e.Partition, "time": e.Time, "mem": e.Mem} {
+		if err := checkDirective(what, v); err != nil {
+			return nil, err
+		}
+	}
 	job := arrayJob{Name: jobName(e.Experiment.Name), Dir: e.Dir, Settings: e.Settings, Specs: map[int]string{}, Command: cmd}
 	sub := &Submission{Submitted: time.Now().UTC().Format(time.RFC3339)}
 	for _, s := range trials {
@@ -422,7 +427,7 @@ func (e *Executor) poll(ctx context.Context, follow map[string]*tracked, done fu
 			continue
 		}
 		if !known {
-			task = Task{Job: t.job, Index: t.index, State: "UNKNOWN", Reason: "Slurm no longer knows the task"}
+			task = missingTask(e.Dir, t.job, t.index)
 		}
 		// The task has ended. Its result may have landed since the look above, or (on shared
 		// filesystems that show files late) land a little later: a task that completed gets time.

@@ -84,11 +84,22 @@ func (j arrayJob) mergeScript(after []string, command []string) string {
 	return b.String()
 }
 
-// directive writes an #SBATCH line. Slurm reads these lines without a shell, so values are not
-// quoted; a value with a newline could not be expressed and is cut there.
+// directive writes an #SBATCH line. Slurm splits these lines at white space and honours double
+// quotes, so a value with spaces is quoted; values with quotes or newlines are refused earlier
+// (checkDirective).
 func directive(b *strings.Builder, name, value string) {
-	value, _, _ = strings.Cut(value, "\n")
+	if strings.ContainsAny(value, " \t") {
+		value = `"` + value + `"`
+	}
 	fmt.Fprintf(b, "#SBATCH --%s=%s\n", name, value)
+}
+
+// checkDirective refuses a value an #SBATCH line cannot carry.
+func checkDirective(what, value string) error {
+	if strings.ContainsAny(value, "\"\n\r") {
+		return fmt.Errorf("slurm: %s %q: a double quote or line break cannot go into an #SBATCH line", what, value)
+	}
+	return nil
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)

@@ -234,7 +234,7 @@ func TestExecutorMatchesLocal(t *testing.T) {
 	}
 	var out bytes.Buffer
 	prog := &recorder{}
-	sdir := filepath.Join(dir, "slurm")
+	sdir := filepath.Join(dir, "slurm run") // a space: #SBATCH values are quoted
 	o, body, err := run(t, context.Background(), exp, "slurm", sdir, Executor{Out: &out}, prog)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -344,31 +344,49 @@ func TestCancelledTaskAndRerun(t *testing.T) {
 	}
 }
 
-// TestFailedTask: a worker that dies without a result is reported with its state, exit code and
-// log tail, in the follower's report.
+// TestFailedTask: a worker that dies without a result, or is killed while it runs (scancel of
+// its array index), is reported with its state, exit code and log tail in the follower's report.
 func TestFailedTask(t *testing.T) {
-	fakeSlurm(t)
-	dir := t.TempDir()
-	exp := experiment(t, dir)
-	exp.Sweep = nil
-	execs := runner.DefaultExecutors()
-	execs["slurm"] = Factory(Executor{Command: []string{"sh", "-c", "echo worker exploded >&2; exit 3", "sh"},
-		MergeCommand: []string{"true"}, Poll: 100 * time.Millisecond}, nil)
-	out := filepath.Join(dir, "run")
-	o, err := runner.Run(context.Background(), exp, runner.Options{Version: "test", OutDir: out, CacheDir: "off",
-		Executor: "slurm", Executors: execs, Registry: runner.DefaultRegistry("")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Failed != 1 {
-		t.Fatalf("failed %d", o.Failed)
-	}
-	tr := o.Results.Trials[0]
-	if tr.Error != "slurm: task 100_0 FAILED (reason None, exit code 3:0)" && tr.Error != "slurm: task 100_0 FAILED (exit code 3:0)" {
-		t.Errorf("error %q", tr.Error)
-	}
-	if !strings.Contains(tr.LogTail, "worker exploded") {
-		t.Errorf("log tail %q", tr.LogTail)
+	for _, tc := range []struct {
+		name, script, kill, err, log string
+	}{
+		{"exit", "echo worker exploded >&2; exit 3", "", "slurm: task 100_0 FAILED (exit code 3:0)", "worker exploded"},
+		{"scancel", "echo worker started >&2; exec sleep 30", "100_0", "slurm: task 100_0 CANCELLED (exit code 143:0)", "worker started"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fakeSlurm(t)
+			dir := t.TempDir()
+			exp := experiment(t, dir)
+			exp.Sweep = nil
+			execs := runner.DefaultExecutors()
+			execs["slurm"] = Factory(Executor{Command: []string{"sh", "-c", tc.script, "sh"},
+				MergeCommand: []string{"true"}, Poll: 100 * time.Millisecond}, nil)
+			if tc.kill != "" {
+				go func() {
+					waitFor(t, 10*time.Second, func() bool {
+						b, _ := os.ReadFile(filepath.Join(dir, "run", "slurm", tc.kill+".log"))
+						return bytes.Contains(b, []byte(tc.log))
+					})
+					_ = (&Client{}).Cancel(context.Background(), tc.kill)
+				}()
+			}
+			o, err := runner.Run(context.Background(), exp, runner.Options{Version: "test", OutDir: filepath.Join(dir, "run"), CacheDir: "off",
+				Executor: "slurm", Executors: execs, Registry: runner.DefaultRegistry("")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Failed != 1 {
+				t.Fatalf("failed %d", o.Failed)
+			}
+			tr := o.Results.Trials[0]
+			if tr.Error != tc.err || !strings.Contains(tr.LogTail, tc.log) {
+				t.Errorf("error %q, log tail %q", tr.Error, tr.LogTail)
+			}
+			md, _ := os.ReadFile(filepath.Join(dir, "run", report.ReportFile))
+			if !bytes.Contains(md, []byte(tc.err)) || !bytes.Contains(md, []byte(tc.log)) {
+				t.Errorf("report lacks the failure:\n%s", md)
+			}
+		})
 	}
 }
 
@@ -530,6 +548,7 @@ func TestParseQueue(t *testing.T) {
 			{Job: "12", Index: 3, State: "PENDING", Reason: "JobArrayTaskLimit"}}, false},
 		{"", nil, false},
 		{"12_0 RUNNING", nil, true},
+		{"12_0||None", nil, true},
 		{"x_0|RUNNING|None", nil, true},
 		{"12_-1|RUNNING|None", nil, true},
 	} {

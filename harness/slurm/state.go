@@ -112,6 +112,16 @@ func readResult(dir string, s *runner.TrialSpec) *runner.TrialResult {
 	return r
 }
 
+// missingTask is the state of a task Slurm does not list. Without a log it never started: Slurm
+// drops a pending array task that is cancelled (scancel JOB_INDEX) without a trace (only
+// accounting would keep it). With a log it ran, and Slurm has since forgotten how it ended.
+func missingTask(dir, job string, index int) Task {
+	if _, err := os.Stat(logPath(dir, job, index)); err != nil {
+		return Task{Job: job, Index: index, State: "CANCELLED", Reason: "removed from the queue before it started"}
+	}
+	return Task{Job: job, Index: index, State: "UNKNOWN", Reason: "Slurm no longer knows the task"}
+}
+
 // failurePrefix starts the error of a trial whose task ended without a result.
 const failurePrefix = "slurm: task "
 
@@ -270,6 +280,8 @@ func Status(ctx context.Context, c *Client, dir string) ([]TrialStatus, error) {
 		default:
 			t, ok := states[job][idx]
 			switch {
+			case !ok && missingTask(dir, job, idx).State == "CANCELLED":
+				ts.State, ts.Detail = StateCancelled, "removed from the queue before it started"
 			case !ok:
 				ts.State, ts.Detail = StateUnknown, "Slurm no longer knows the task and it wrote no result"
 			case t.State == "PENDING":
@@ -337,7 +349,7 @@ func Merge(ctx context.Context, c *Client, dir string, log *slog.Logger) error {
 		}
 		t, ok := states[job][idx]
 		if !ok {
-			t = Task{Job: job, Index: idx, State: "UNKNOWN", Reason: "Slurm no longer knows the task"}
+			t = missingTask(dir, job, idx)
 		}
 		if Active(t.State) {
 			continue
