@@ -385,9 +385,7 @@ func (e *Executor) poll(ctx context.Context, follow map[string]*tracked, done fu
 			e.Started(t.spec)
 		}
 		if r.Failed() && r.Trial.LogTail == "" {
-			if b, err := os.ReadFile(logPath(e.Dir, t.job, t.index)); err == nil {
-				r.Trial.LogTail = tail(string(b), runner.LogTailBytes)
-			}
+			r.Trial.LogTail = logTail(logPath(e.Dir, t.job, t.index))
 		}
 		done(r)
 		delete(follow, t.spec.ID)

@@ -145,10 +145,24 @@ func failure(dir string, s *runner.TrialSpec, t Task) *runner.TrialResult {
 		msg += " (" + strings.Join(why, ", ") + ")"
 	}
 	r.Trial.Error = msg
-	if b, err := os.ReadFile(logPath(dir, t.Job, t.Index)); err == nil {
-		r.Trial.LogTail = tail(string(b), runner.LogTailBytes)
-	}
+	r.Trial.LogTail = logTail(logPath(dir, t.Job, t.Index))
 	return r
+}
+
+// logTail returns the end of a task's log without its progress lines (which the progress
+// display has shown, and which would push the messages that matter out of the tail).
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var keep []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if !strings.HasPrefix(line, runner.ProgressPrefix) {
+			keep = append(keep, line)
+		}
+	}
+	return tail(strings.Join(keep, "\n"), runner.LogTailBytes)
 }
 
 func tail(s string, n int) string {
