@@ -46,23 +46,23 @@ func (s Settings) WithDefaults(exp *config.Experiment) Settings {
 		return s
 	}
 	if y := exp.Executor.Slurm; y != nil {
-		s.Partition = cmp(s.Partition, y.Partition)
-		s.Time = cmp(s.Time, y.Time)
-		s.Mem = cmp(s.Mem, y.Mem)
-		s.CPUsPerTask = cmp(s.CPUsPerTask, y.CPUsPerTask)
-		s.GPUs = cmp(s.GPUs, y.GPUs)
-		s.MaxParallel = cmp(s.MaxParallel, y.MaxParallel)
+		s.Partition = firstSet(s.Partition, y.Partition)
+		s.Time = firstSet(s.Time, y.Time)
+		s.Mem = firstSet(s.Mem, y.Mem)
+		s.CPUsPerTask = firstSet(s.CPUsPerTask, y.CPUsPerTask)
+		s.GPUs = firstSet(s.GPUs, y.GPUs)
+		s.MaxParallel = firstSet(s.MaxParallel, y.MaxParallel)
 	}
-	s.CPUsPerTask = cmp(s.CPUsPerTask, exp.Executor.Threads, 1)
-	s.MaxParallel = cmp(s.MaxParallel, exp.Executor.Jobs)
+	s.CPUsPerTask = firstSet(s.CPUsPerTask, exp.Executor.Threads, 1)
+	s.MaxParallel = firstSet(s.MaxParallel, exp.Executor.Jobs)
 	if exp.Backend == "cuda" && s.GPUs == 0 {
 		s.GPUs = 1
 	}
 	return s
 }
 
-// cmp returns the first non-zero value (cmp.Or without the import name clash).
-func cmp[T comparable](vs ...T) T {
+// firstSet returns the first non-zero value (like cmp.Or).
+func firstSet[T comparable](vs ...T) T {
 	var zero T
 	for _, v := range vs {
 		if v != zero {
@@ -343,13 +343,13 @@ func (e *Executor) submit(ctx context.Context, st *State, trials []*runner.Trial
 		ids[i] = t.Index
 	}
 	e.say("submitted job array %s (%d task(s), --array=%s) and merge job %s; logs in %s",
-		sub.Array, len(sub.Tasks), FormatArray(ids, e.MaxParallel), cmp(sub.Merge, "(none)"), filepath.Join(e.Dir, "slurm"))
+		sub.Array, len(sub.Tasks), FormatArray(ids, e.MaxParallel), firstSet(sub.Merge, "(none)"), filepath.Join(e.Dir, "slurm"))
 	return sub, nil
 }
 
 // follow polls the tasks until every trial has a result.
 func (e *Executor) follow(ctx context.Context, st *State, follow map[string]*tracked, done func(*runner.TrialResult)) error {
-	poll := cmp(e.Poll, 3*time.Second)
+	poll := firstSet(e.Poll, 3*time.Second)
 	wait := min(250*time.Millisecond, poll)
 	warned := false
 	for len(follow) > 0 {
@@ -409,7 +409,7 @@ func (e *Executor) poll(ctx context.Context, follow map[string]*tracked, done fu
 	states, errs := taskStates(ctx, e.Client, jobs)
 	var errList []error
 	now := time.Now()
-	grace := cmp(e.ResultGrace, 15*time.Second)
+	grace := firstSet(e.ResultGrace, 15*time.Second)
 	for _, id := range sortedIDs(follow) {
 		t := follow[id]
 		if err := errs[t.job]; err != nil {

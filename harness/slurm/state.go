@@ -322,7 +322,8 @@ func firstLine(s string) string {
 // rendering, through `etch report`): every trial whose task ended without writing a result gets
 // a failed result naming the task's state and holding the end of its log, and every finished
 // trial goes into the run's trial cache, so that a re-run submits only what has no result.
-// Trials whose tasks still run are left alone (the report calls them not finished).
+// Trials whose tasks still run, or whose state Slurm cannot be asked about (a warning), are left
+// alone: the report calls them not finished.
 func Merge(ctx context.Context, c *Client, dir string, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -354,11 +355,14 @@ func Merge(ctx context.Context, c *Client, dir string, log *slog.Logger) error {
 		return nil
 	}
 	states, errs := taskStates(ctx, c, jobs)
+	for job, err := range errs {
+		// Away from the cluster (a copied run directory) the report is still rendered.
+		log.Warn("cannot ask Slurm about a job; its unfinished trials are reported as not finished", "job", job, "err", err)
+	}
 	var errList []error
 	for _, s := range missing {
 		job, idx, _ := st.Task(s.ID)
 		if errs[job] != nil {
-			errList = append(errList, errs[job])
 			continue
 		}
 		t, ok := states[job][idx]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,6 +100,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	reg := runner.DefaultRegistry("")
 	exp, err := loadExperiment(file, sets, reg.Types())
 	if err != nil {
+		return err
+	}
+	if err := sl.check(fs, cmp.Or(*executor, exp.Executor.Kind)); err != nil {
 		return err
 	}
 	opts := runner.Options{Version: e.version, OutDir: *out, CacheDir: *cache, Executor: *executor, Jobs: *jobs,

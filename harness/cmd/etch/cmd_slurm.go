@@ -40,6 +40,23 @@ func addSlurmFlags(fs *flag.FlagSet) *slurmFlags {
 	return f
 }
 
+// check refuses Slurm flags on a run whose executor is not slurm (they would be ignored).
+func (f *slurmFlags) check(fs *flag.FlagSet, kind string) error {
+	if kind == "slurm" {
+		return nil
+	}
+	var set []string
+	fs.Visit(func(fl *flag.Flag) {
+		if strings.HasPrefix(fl.Usage, "slurm: ") {
+			set = append(set, "--"+fl.Name)
+		}
+	})
+	if len(set) > 0 {
+		return fmt.Errorf("%w: %s apply to --executor slurm only (this run's executor: %s)", errUsage, strings.Join(set, ", "), kind)
+	}
+	return nil
+}
+
 // slurmExecutor returns the factory of `etch run`'s Slurm executor.
 func slurmExecutor(e *env, f *slurmFlags) runner.ExecutorFactory {
 	proto := slurm.Executor{Settings: f.settings, Out: e.stderr, Confirm: confirmer(e)}

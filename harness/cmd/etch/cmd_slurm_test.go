@@ -176,3 +176,19 @@ func waitJobs(t *testing.T, dirs ...string) {
 		}
 	}
 }
+
+func TestAsk(t *testing.T) {
+	for in, want := range map[string]bool{"y\n": true, "Yes\n": true, " YES ": true, "n\n": false, "\n": false, "": false, "yep\n": false} {
+		var out bytes.Buffer
+		if got := ask(&out, strings.NewReader(in), "cancel? [y/N] "); got != want || !strings.Contains(out.String(), "cancel? [y/N] ") {
+			t.Errorf("ask(%q) = %v, printed %q", in, got, out.String())
+		}
+	}
+}
+
+func TestSlurmFlagsNeedSlurm(t *testing.T) {
+	code, _, stderr := runCLI(t, "run", "../../../experiments/smoke.yaml", "--detach", "--partition", "x")
+	if code != 2 || !strings.Contains(stderr, "--detach, --partition apply to --executor slurm only (this run's executor: local)") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
