@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,5 +191,65 @@ func TestSlurmFlagsNeedSlurm(t *testing.T) {
 	code, _, stderr := runCLI(t, "run", "../../../experiments/smoke.yaml", "--detach", "--partition", "x")
 	if code != 2 || !strings.Contains(stderr, "--detach, --partition apply to --executor slurm only (this run's executor: local)") {
 		t.Errorf("exit %d: %s", code, stderr)
+	}
+}
+
+// TestSlurmInterruptCLI: Ctrl-C on a following etch run without a terminal leaves the jobs
+// running and says how to cancel them; etch status --json shows them pending.
+func TestSlurmInterruptCLI(t *testing.T) {
+	bin, err := filepath.Abs("../../slurm/testdata/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := t.TempDir()
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Setenv("FAKE_SLURM_DIR", d)
+	t.Setenv("FAKE_SLURM_NODES", "")
+	if err := os.WriteFile(filepath.Join(d, "hold"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Cleanup(func() {
+		_ = (&slurm.Client{}).Cancel(context.Background(), "100", "101")
+		_ = os.Remove(filepath.Join(d, "hold"))
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			if busy, _ := os.ReadDir(filepath.Join(d, "busy")); len(busy) == 0 {
+				return
+			}
+		}
+	})
+	ds := filepath.Join(dir, "flows.parquet")
+	if err := runnertest.WriteDataset(ds, runnertest.Options{Flows: 100, Seed: 2, SeqLen: 20}); err != nil {
+		t.Fatal(err)
+	}
+	const file = "../../../experiments/smoke.yaml"
+	out := filepath.Join(dir, "run")
+	args := append([]string{"run", file, "--out", out, "--cache", "off", "--executor", "slurm", "--progress", "none"},
+		setArgs(append(shrink(t, file), "data.path="+ds))...)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if st, err := slurm.ReadState(out); err == nil && len(st.Submissions) == 1 && st.Submissions[0].Merge != "" {
+				break
+			}
+		}
+		cancel()
+	}()
+	var stdout, stderr bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, version: "test"}
+	e.log = newTestLogger(&stderr)
+	if code := run(ctx, e, args); code != 130 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "the jobs keep running in Slurm: `scancel 100 101` cancels them") {
+		t.Errorf("no advice:\n%s", stderr.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(d, "calls")); bytes.Contains(b, []byte("scancel")) {
+		t.Errorf("a non-interactive run cancelled jobs:\n%s", b)
+	}
+	code, js, errs := runCLI(t, "status", "--json", out)
+	var states []slurm.TrialStatus
+	if code != 0 || json.Unmarshal([]byte(js), &states) != nil || len(states) != 1 || states[0].State != slurm.StatePending || states[0].Task != "100_0" {
+		t.Errorf("status --json: %d %s %s", code, js, errs)
 	}
 }
