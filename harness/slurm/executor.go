@@ -187,7 +187,7 @@ func (e *Executor) Run(ctx context.Context, trials []*runner.TrialSpec, done fun
 		if ok && errs[job] != nil {
 			return fmt.Errorf("slurm: state of job %s: %w", job, errs[job])
 		}
-		if t, live := states[job][idx]; ok && live && Active(t.State) {
+		if t, live := states[job][idx]; ok && live && Active(t.State) && e.sameSpec(s) {
 			follow[s.ID] = &tracked{spec: s, job: job, index: idx}
 			adopted[job] = true
 			continue
@@ -217,6 +217,13 @@ func (e *Executor) Run(ctx context.Context, trials []*runner.TrialSpec, done fun
 		return ErrDetached
 	}
 	return e.follow(ctx, st, follow, done)
+}
+
+// sameSpec reports whether the spec file a live task reads is for this trial as planned now (an
+// experiment changed under a reused --out has other cache keys: its tasks are not followed).
+func (e *Executor) sameSpec(s *runner.TrialSpec) bool {
+	old, err := runner.ReadSpec(filepath.Join(e.Dir, "trials", s.ID+".spec.json"))
+	return err == nil && old.Key == s.Key
 }
 
 func sortedKeys(m map[string]bool) []string {
