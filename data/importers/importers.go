@@ -2,8 +2,6 @@ package importers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -119,7 +117,7 @@ func ImportFile(ctx context.Context, in, out string, opts Options) (*Summary, er
 	if err != nil {
 		return nil, err
 	}
-	sum, err := fileSHA256(in)
+	sum, err := data.FileSHA256(in)
 	if err != nil {
 		return nil, err
 	}
@@ -196,19 +194,6 @@ func ImportFile(ctx context.Context, in, out string, opts Options) (*Summary, er
 	}
 	s.Meta = meta
 	return s, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // parseNum parses a number; "?" and "" are missing (NaN, ok=false).

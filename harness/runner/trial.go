@@ -397,7 +397,7 @@ func (w *Worker) fileHash(path string) (string, error) {
 	if h, ok := w.hashes.Load(key); ok {
 		return h.(string), nil
 	}
-	h, err := FileHash(path)
+	h, err := data.FileSHA256(path)
 	if err != nil {
 		return "", err
 	}
