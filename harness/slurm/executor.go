@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -263,6 +264,10 @@ func (e *Executor) submit(ctx context.Context, st *State, trials []*runner.Trial
 		if len(merge) == 0 {
 			merge = []string{exe, "report", "--collect"}
 		}
+	}
+	if _, err := exec.LookPath("sbatch"); err != nil && e.Client.Env == nil {
+		return nil, fmt.Errorf("slurm: sbatch not found on PATH (%w): run etch on a node that can submit jobs "+
+			"(or start a test cluster with make slurm-up and export SLURM_CONF)", err)
 	}
 	for _, d := range []string{"trials", "slurm"} {
 		if err := os.MkdirAll(filepath.Join(e.Dir, d), 0o755); err != nil {
