@@ -20,6 +20,9 @@ const (
 	EndActive = "active" // the flow lasted Config.ActiveTimeout; later packets start a new flow
 	EndEOF    = "eof"    // the input ended (Flush)
 	EndEvict  = "evict"  // the table held Config.MaxFlows flows; the least recently active went
+	// EndEarly marks the snapshot records given to Config.Early: the flow reached
+	// Config.EarlyPackets packets and goes on (it is emitted again when it ends).
+	EndEarly = "early"
 )
 
 // HandshakeTracker follows one flow's TLS or QUIC handshake. The table feeds it the flow's
@@ -67,6 +70,15 @@ type Config struct {
 	Version string
 	// Log receives warnings (default slog.Default()).
 	Log *slog.Logger
+	// Early, when not nil, is called with a snapshot of each flow the moment its EarlyPackets-th
+	// packet (both directions together) is added: the record the flow would give if it ended
+	// there, built by the same code as emitted records, with EndReason EndEarly and the TLS
+	// result found so far. The flow goes on and is emitted as usual when it ends, so a flow with
+	// at least EarlyPackets packets was seen by Early, and a shorter one was not (real-time
+	// classification decides on the first and on the end of the second). The record is reused
+	// after the call; an error stops the table like an emit error.
+	Early        func(*data.Record) error
+	EarlyPackets int
 }
 
 // Defaults returns c with every zero field set to its default.
@@ -98,6 +110,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.Early != nil && c.EarlyPackets <= 0 {
+		c.EarlyPackets = c.SeqLen
 	}
 	return c
 }
@@ -367,6 +382,9 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 	if len(p.Payload) > 0 && !f.tlsDone && !t.cfg.NoTLS {
 		t.track(f, p, fwd)
 	}
+	if t.cfg.Early != nil && f.pkts[0]+f.pkts[1] == int64(t.cfg.EarlyPackets) {
+		t.early(f)
+	}
 	if p.Proto == ProtoTCP && !f.closing {
 		switch {
 		case p.Flags&FlagRST != 0:
@@ -440,6 +458,23 @@ func (t *Table) finish(f *flow, reason string) {
 	}
 	delete(t.flows, f.key)
 	t.free = append(t.free, f)
+}
+
+// early hands Config.Early the snapshot of f (its handshake result so far, without ending the
+// tracker).
+func (t *Table) early(f *flow) {
+	if t.err != nil {
+		return
+	}
+	tls, has := f.tls, f.hasTLS
+	if f.tracker != nil {
+		f.tls, f.hasTLS = f.tracker.Result(), true
+	}
+	t.fill(f, EndEarly)
+	f.tls, f.hasTLS = tls, has
+	if err := t.cfg.Early(&t.rec); err != nil {
+		t.err = fmt.Errorf("%w: %w", ErrEmit, err)
+	}
 }
 
 // Flush ends every flow (open ones with EndEOF) and resets the clock, so that the next input
