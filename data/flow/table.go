@@ -460,6 +460,18 @@ func (t *Table) finish(f *flow, reason string) {
 	t.free = append(t.free, f)
 }
 
+// Advance moves the table's clock to tsUS (microseconds since the Unix epoch) without a packet,
+// ending the flows that are idle or done lingering by then: live capture calls it while no
+// packet arrives. A time before the clock is ignored. It returns an error (wrapping ErrEmit)
+// only when emit failed.
+func (t *Table) Advance(tsUS int64) error {
+	if t.err == nil && tsUS > t.nowUS {
+		t.nowUS = tsUS
+		t.expire()
+	}
+	return t.err
+}
+
 // early hands Config.Early the snapshot of f (its handshake result so far, without ending the
 // tracker).
 func (t *Table) early(f *flow) {
