@@ -302,6 +302,9 @@ func (e *Engine) read(ctx context.Context, src Source) error {
 			e.flushExpired()
 		}
 		frame, ts, link, err := src.Next()
+		if err != nil && ctx.Err() != nil {
+			err = ctx.Err() // the source was closed to stop a blocked read
+		}
 		if err != nil {
 			switch {
 			case errors.Is(err, ErrNoPacket):

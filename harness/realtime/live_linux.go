@@ -30,7 +30,7 @@ type Live struct {
 func OpenLive(name string) (*Live, error) {
 	ifi, err := net.InterfaceByName(name)
 	if err != nil {
-		return nil, fmt.Errorf("live capture: %w", err)
+		return nil, fmt.Errorf("live capture on %s: %w", name, err)
 	}
 	proto := htons(unix.ETH_P_ALL)
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(proto))

@@ -61,7 +61,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, closeSrc, srcName, err := openClassifyInput(e, *iface, fs.Args())
+	src, closeSrc, srcName, err := openClassifyInput(ctx, e, *iface, fs.Args())
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,9 @@ func splitList(s string) []string {
 }
 
 // openClassifyInput opens the packet source: a live interface, stdin (-) or a capture file.
-func openClassifyInput(e *env, iface string, args []string) (realtime.Source, func(), string, error) {
+// A read from stdin cannot be interrupted, so stdin is copied through a pipe that is closed
+// when ctx is cancelled (SIGINT/SIGTERM), which ends the engine's blocked read.
+func openClassifyInput(ctx context.Context, e *env, iface string, args []string) (realtime.Source, func(), string, error) {
 	switch {
 	case iface != "":
 		l, err := realtime.OpenLive(iface)
@@ -115,11 +117,21 @@ func openClassifyInput(e *env, iface string, args []string) (realtime.Source, fu
 		if in == nil {
 			in = os.Stdin
 		}
-		r, err := flow.NewReader(in, "stdin")
+		pr, pw := io.Pipe()
+		go func() {
+			_, err := io.Copy(pw, in)
+			pw.CloseWithError(err) // nil: EOF
+		}()
+		stop := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Canceled) })
+		r, err := flow.NewReader(pr, "stdin")
 		if err != nil {
+			stop()
+			if ctx.Err() != nil {
+				return nil, nil, "", ctx.Err()
+			}
 			return nil, nil, "", err
 		}
-		return r, func() { r.Close() }, "stdin", nil
+		return r, func() { stop(); r.Close(); pr.Close() }, "stdin", nil
 	default:
 		r, err := flow.Open(args[0])
 		if err != nil {
