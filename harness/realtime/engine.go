@@ -365,6 +365,9 @@ func (e *Engine) infer(ctx context.Context) {
 			}
 			e.process(ctx, b)
 		case <-tick.C:
+			if len(e.full) > 0 {
+				continue // older full batches first: decisions leave in the order they were made
+			}
 			e.mu.Lock()
 			b := e.cur
 			if b != nil && time.Since(b.first) >= e.opts.MaxWait {

@@ -57,7 +57,7 @@ models:
   - {name: cnn, type: cnn_lstm, epochs: 1, batch: 64, filters: [8], units: [8], dense: [8], features: [seq_size, seq_dir, seq_iat_us]}
 `
 
-func getFixture(t *testing.T) *fixture {
+func getFixture(t testing.TB) *fixture {
 	t.Helper()
 	fixOnce.Do(func() { fix, fixErr = buildFixture() })
 	if fixErr != nil {
@@ -73,25 +73,33 @@ func buildFixture() (fixture, error) {
 		return fixture{}, err
 	}
 	f := fixture{dir: dir}
+	if f.runDir, err = trainRun(ctx, dir, fmt.Sprintf(experiment, K, "minmax")); err != nil {
+		return f, err
+	}
+	f.capture, err = captureBytes(synth.Config{Classes: 5, Flows: 150, Seed: 99, Workers: 2}, 0)
+	return f, err
+}
+
+// trainRun writes a synthetic training set (1200 flows, 5 classes) and runs the experiment
+// on it in dir, returning the run directory.
+func trainRun(ctx context.Context, dir, yaml string) (string, error) {
 	scfg := synth.Config{Classes: 5, Flows: 1200, Seed: 11, Workers: 2}
 	if _, err := synth.WriteFile(ctx, scfg, flow.Config{}, filepath.Join(dir, "train.parquet")); err != nil {
-		return f, err
+		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rt.yaml"), fmt.Appendf(nil, experiment, K, "minmax"), 0o644); err != nil {
-		return f, err
+	if err := os.WriteFile(filepath.Join(dir, "exp.yaml"), []byte(yaml), 0o644); err != nil {
+		return "", err
 	}
-	exp, err := config.Load(filepath.Join(dir, "rt.yaml"), runner.DefaultRegistry("").Types())
+	exp, err := config.Load(filepath.Join(dir, "exp.yaml"), runner.DefaultRegistry("").Types())
 	if err != nil {
-		return f, err
+		return "", err
 	}
 	out, err := runner.Run(ctx, exp, runner.Options{Version: "test", WorkDir: dir, CacheDir: "off",
 		Registry: runner.DefaultRegistry(""), Jobs: 1, Threads: 1})
 	if err != nil {
-		return f, err
+		return "", err
 	}
-	f.runDir = out.Dir
-	f.capture, err = captureBytes(synth.Config{Classes: 5, Flows: 150, Seed: 99, Workers: 2}, 0)
-	return f, err
+	return out.Dir, nil
 }
 
 // captureBytes generates a synthetic capture in memory; keep > 0 keeps only the first keep
@@ -293,8 +301,10 @@ func TestSavedBundleRoundTrip(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fix.dir != "" {
-		os.RemoveAll(fix.dir)
+	for _, d := range []string{fix.dir, bench.dir} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
