@@ -38,6 +38,10 @@ type LoadOptions struct {
 	Features []string
 	Packets  int
 	Classes  []string
+	// Preprocess, when set, is the preprocessing of a bare model (typically the header of the
+	// bundle the model was exported from: features, K, scaler, classes); Features, Packets and
+	// Classes are then ignored.
+	Preprocess *saved.Preprocess
 	// Layout is the ONNX input layout (flat or seq); ONNXLib the ONNX Runtime library ("" :
 	// found as harness/model/onnx documents).
 	Layout, ONNXLib string
@@ -94,6 +98,20 @@ func Load(path string, opts LoadOptions) (*Classifier, error) {
 
 // loadBare loads a model without a preprocessing header, described by opts.
 func loadBare(path string, opts LoadOptions, open func() (model.Model, error)) (*Classifier, error) {
+	if opts.Preprocess != nil {
+		pre := *opts.Preprocess
+		if err := pre.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrModel, err)
+		}
+		m, err := open()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrModel, path, err)
+		}
+		if m.Classes() != len(pre.ClassNames) {
+			return nil, fmt.Errorf("%w: %s predicts %d classes, the preprocessing names %d", ErrModel, path, m.Classes(), len(pre.ClassNames))
+		}
+		return &Classifier{Model: m, Pre: pre, Source: path}, nil
+	}
 	if len(opts.Features) == 0 {
 		return nil, fmt.Errorf("%w: %s has no preprocessing header: give its features (and packets, classes)", ErrModel, path)
 	}

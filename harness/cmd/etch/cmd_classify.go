@@ -14,6 +14,7 @@ import (
 
 	"github.com/etchlab/etch/data/flow"
 	"github.com/etchlab/etch/harness/model"
+	"github.com/etchlab/etch/harness/model/saved"
 	"github.com/etchlab/etch/harness/realtime"
 )
 
@@ -28,6 +29,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	features := fs.String("features", "", "bare models only: the data.features `LIST` (comma-separated) the model reads")
 	classes := fs.String("classes", "", "bare models only: class names (comma-separated `LIST`)")
 	layout := fs.String("layout", "flat", "ONNX models: input layout, flat or seq")
+	preprocess := fs.String("preprocess", "", "bare models only: take features, K, scaler and classes from this saved model (`FILE.etchm`), e.g. the one an .onnx was exported from")
 	batch := fs.Int("batch", 256, "largest micro-batch of decisions")
 	wait := fs.Duration("max-wait", 2*time.Millisecond, "longest a decision waits for its micro-batch to fill")
 	threads := fs.Int("threads", 1, "threads the model may use")
@@ -56,6 +58,13 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	}
 	if *classes != "" {
 		lo.Classes = splitList(*classes)
+	}
+	if *preprocess != "" {
+		b, err := saved.ReadFile(*preprocess, lo.Env)
+		if err != nil {
+			return err
+		}
+		lo.Preprocess = &b.Preprocess
 	}
 	c, err := realtime.Load(*modelPath, lo)
 	if err != nil {
