@@ -53,7 +53,7 @@ type Options struct {
 // Score is one class and its probability.
 type Score struct {
 	Label string  `json:"label"`
-	P     float64 `json:"p"`
+	P     float32 `json:"p"`
 }
 
 // Decision is one classified flow. Addresses follow the privacy options (empty unless kept or
@@ -70,7 +70,7 @@ type Decision struct {
 	JA4     string `json:"ja4,omitempty"`
 	// Label is the predicted class, Probability its probability, Top3 the three most probable.
 	Label       string  `json:"label"`
-	Probability float64 `json:"probability"`
+	Probability float32 `json:"probability"`
 	Top3        []Score `json:"top3"`
 	// Packets is how many packets of the flow the decision saw; Reason "early" (K reached) or
 	// why the flow ended first (fin, rst, idle, active, evict, eof).
@@ -454,7 +454,7 @@ func top3(p []float32, names []string, d *Decision) {
 	d.Top3 = d.Top3[:0]
 	for _, c := range idx {
 		if c >= 0 {
-			d.Top3 = append(d.Top3, Score{Label: names[c], P: float64(p[c])})
+			d.Top3 = append(d.Top3, Score{Label: names[c], P: p[c]})
 		}
 	}
 	d.Label, d.Probability = d.Top3[0].Label, d.Top3[0].P

@@ -52,7 +52,7 @@ func TestONNXMatchesNative(t *testing.T) {
 	}
 	for _, d := range got {
 		w := byKey[decisionKey(&d)+d.Reason]
-		if d.Label != w.Label || abs(d.Probability-w.Probability) > 1e-5 {
+		if d.Label != w.Label || abs(float64(d.Probability-w.Probability)) > 1e-5 {
 			t.Fatalf("ONNX decision %s %v, native %s %v", d.Label, d.Probability, w.Label, w.Probability)
 		}
 	}

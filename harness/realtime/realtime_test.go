@@ -267,7 +267,7 @@ func TestEquivalence(t *testing.T) {
 				if name == "cnn" {
 					tol = 1e-5 // GEMM blocking may differ with the batch size
 				}
-				if diff := math.Abs(d.Probability - float64(w[best])); diff > tol {
+				if diff := math.Abs(float64(d.Probability - w[best])); diff > tol {
 					t.Fatalf("flow %s: probability %v, batch %v", decisionKey(d), d.Probability, w[best])
 				}
 			}
