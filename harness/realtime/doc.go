@@ -12,6 +12,7 @@
 // drops in the kernel, counted) rather than grow. The flow table's own bounds (timeouts,
 // MaxFlows, StatsCap) bound the rest.
 //
-// Live capture is a plain AF_PACKET socket through golang.org/x/sys/unix (no libpcap, no cgo):
-// gopacket's afpacket package needs cgo-free TPACKET rings that are more than this needs.
+// Live capture is a plain AF_PACKET socket read with recvfrom through golang.org/x/sys/unix:
+// gopacket's pcap package needs libpcap and cgo, and its afpacket package cgo and TPACKET ring
+// handling that a single-reader classifier does not need.
 package realtime
