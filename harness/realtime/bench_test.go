@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func runBench(b *testing.B, name string, cut bool, maxWait time.Duration) {
 	if cut {
 		capture = bench.cutToK
 	}
-	c, err := realtime.Load(bench.run, realtime.LoadOptions{Name: name})
+	c, err := realtime.Load(bench.run, realtime.LoadOptions{Name: name, Env: model.Env{Threads: benchThreads()}}) // etch classify --threads
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -175,4 +176,12 @@ func BenchmarkPredictCNNLSTM(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// benchThreads is the model's threads (etch classify --threads): ETCH_BENCH_THREADS, default 1.
+func benchThreads() int {
+	if n, err := strconv.Atoi(os.Getenv("ETCH_BENCH_THREADS")); err == nil && n > 0 {
+		return n
+	}
+	return 1
 }
