@@ -301,3 +301,24 @@ func TestClassifyBadInputs(t *testing.T) {
 		t.Fatalf("bare model decisions: %v", ds)
 	}
 }
+
+// TestRunSavesModelsProcessExecutor checks that trials run in worker processes save their models
+// in the run directory too, and that etch classify uses them.
+func TestRunSavesModelsProcessExecutor(t *testing.T) {
+	f := getClassifyFixture(t)
+	t.Setenv(asEtch, "1")
+	out := filepath.Join(t.TempDir(), "run")
+	code, _, stderr := runCLI(t, "run", filepath.Join(f.dir, "cl.yaml"), "--out", out, "--cache", "off", "--executor", "process", "--progress", "lines")
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"rf", "cnn"} {
+		if _, err := os.Stat(filepath.Join(out, "models", "t1r0", name+".etchm")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "classify", "--model", out, "--name", "rf", f.pcap)
+	if code != 0 || len(parseDecisions(t, stdout)) != 60 {
+		t.Fatalf("classify: exit %d: %s", code, stderr)
+	}
+}
