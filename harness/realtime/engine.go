@@ -80,7 +80,10 @@ type Decision struct {
 	LatencyUS int64 `json:"latency_us"`
 }
 
-// Counters are the engine's running totals.
+// Counters are the engine's running totals: packets read, Decoded (TCP/UDP) among them, flows
+// started and Open now; Decisions made, and the flows queued for one at their K-th packet (Early)
+// or at their end (AtEnd); flows evicted from a full table, packets the kernel dropped (live
+// capture), and micro-batches run.
 type Counters struct {
 	Packets, Decoded, Flows, Open int64
 	Decisions, Early, AtEnd       int64
