@@ -201,6 +201,7 @@ type Table struct {
 	idleUS, activeUS, lingerUS int64
 
 	free    []*flow
+	earlyAt int64 // packets at which Config.Early is called; -1 when it is not set
 	rec     data.Record
 	scratch scratch
 	err     error
@@ -218,7 +219,10 @@ func NewTable(cfg Config, emit func(*data.Record) error) *Table {
 	cfg = cfg.Defaults()
 	t := &Table{cfg: cfg, emit: emit, flows: make(map[flowKey]*flow, 1024),
 		idleUS: cfg.IdleTimeout.Microseconds(), activeUS: cfg.ActiveTimeout.Microseconds(),
-		lingerUS: cfg.CloseLinger.Microseconds()}
+		lingerUS: cfg.CloseLinger.Microseconds(), earlyAt: -1}
+	if cfg.Early != nil {
+		t.earlyAt = int64(cfg.EarlyPackets)
+	}
 	n := cfg.SeqLen
 	t.rec.SeqSize = make([]int32, n)
 	t.rec.SeqPayload = make([]int32, n)
@@ -382,7 +386,7 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 	if len(p.Payload) > 0 && !f.tlsDone && !t.cfg.NoTLS {
 		t.track(f, p, fwd)
 	}
-	if t.cfg.Early != nil && f.pkts[0]+f.pkts[1] == int64(t.cfg.EarlyPackets) {
+	if f.pkts[0]+f.pkts[1] == t.earlyAt {
 		t.early(f)
 	}
 	if p.Proto == ProtoTCP && !f.closing {
