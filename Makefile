@@ -157,3 +157,9 @@ ETCH_SLURM_DIR ?= /tmp/etch-slurm
 .PHONY: slurm-test
 slurm-test: slurm-up
 	SLURM_CONF=$(ETCH_SLURM_DIR)/slurm.conf ETCH_SLURM=1 $(GO) test -count=1 -run 'Slurm' ./harness/cmd/etch
+
+# Real-time classification benchmarks (harness/realtime): packets/s and p99 decision latency with
+# a forest, decisions/s with cnn_lstm, and their yardsticks; single core.
+.PHONY: bench-realtime
+bench-realtime:
+	$(GO) test -run '^$$' -bench . -benchtime 20x -cpu 1 ./harness/realtime

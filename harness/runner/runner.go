@@ -204,6 +204,7 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 	jobs, threads := parallelism(exp, opts, len(pending), log)
 	for _, s := range pending {
 		s.Threads = threads
+		s.ModelDir = filepath.Join(out.Dir, ModelsDir, s.ID)
 	}
 	kind := opts.Executor
 	if kind == "" {
