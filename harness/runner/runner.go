@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/etchlab/etch/data"
 	"github.com/etchlab/etch/harness/config"
 	"github.com/etchlab/etch/harness/model"
 	"github.com/etchlab/etch/harness/report"
@@ -121,7 +122,7 @@ func Plan(exp *config.Experiment, opts Options) ([]*TrialSpec, error) {
 		}
 		h, ok := hashes[abs]
 		if !ok {
-			h, err = FileHash(abs)
+			h, err = data.FileSHA256(abs)
 			if err != nil {
 				return nil, fmt.Errorf("dataset %s: %w", p.Config.Data.Path, err)
 			}
@@ -225,6 +226,7 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 	for _, s := range pending {
 		s.Threads = threads
 		s.BackendNote = route.note
+		s.ModelDir = filepath.Join(out.Dir, ModelsDir, s.ID)
 	}
 	factories := opts.Executors
 	if factories == nil {

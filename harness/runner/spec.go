@@ -49,6 +49,9 @@ type TrialSpec struct {
 	Key string `json:"key"`
 	// Result is where a worker process writes the TrialResult (atomically).
 	Result string `json:"result,omitempty"`
+	// ModelDir, when set, is where the trial saves each model fitted on its first fold as
+	// NAME.etchm (package harness/model/saved), for etch classify. Not part of the cache key.
+	ModelDir string `json:"model_dir,omitempty"`
 }
 
 // DatasetRef names a dataset file and its content.
