@@ -154,13 +154,15 @@ fuzz-flow:
 # bin/etch never does (it probes bin/etch-cuda in a subprocess and runs GPU trials in it).
 # kernels/cuda/fetch-cuda.sh fetches CUDA 11.8 headers, stub libraries and NVRTC from Debian's
 # non-free component into ~/.cache/etch/cuda-11.8 once (private apt configuration, ~800 MB
-# download) and prints the root; repeat runs cost nothing. The rpath points at that root's NVRTC;
+# download) and prints the root; repeat runs cost nothing. The rpath (DT_RPATH, not RUNPATH, so that
+# libnvrtc's dlopen of its builtins library finds it too; nvrtc-check runs without
+# LD_LIBRARY_PATH to prove it) points at that root's NVRTC;
 # a GPU machine also needs libcuda.so.1 (the driver, >= 520) and libcublas.so.11 (Debian
 # libcublas11 or a CUDA 11.x toolkit; `kernels/cuda/fetch-cuda.sh --runtime` adds it to the cache,
 # as test-gpu and bench-gpu do).
 CUDA_FETCH := kernels/cuda/fetch-cuda.sh
 CUDA_ENV = R=$$($(CUDA_FETCH)) && L=$$R/usr/lib/x86_64-linux-gnu && export CGO_ENABLED=1 \
-  CGO_CFLAGS="-I$$R/usr/include" CGO_LDFLAGS="-L$$L/stubs -L$$L -Wl,-rpath,$$L" \
+  CGO_CFLAGS="-I$$R/usr/include" CGO_LDFLAGS="-L$$L/stubs -L$$L -Wl,--disable-new-dtags,-rpath,$$L" \
   LD_LIBRARY_PATH="$$L$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"
 CUDA_ARCHS := compute_80 compute_90
 .PHONY: cuda cuda-check test-gpu bench-gpu gpu-present
@@ -178,7 +180,7 @@ cuda-check: $(STATICCHECK)
 	$(CUDA_ENV) && $(GO) vet -tags cuda ./... && $(STATICCHECK) -tags cuda ./kernels/... ./harness/runner/... ./harness/cmd/... \
 	  && $(GO) build -tags cuda -ldflags '$(LDFLAGS)' -o bin/etch-cuda ./harness/cmd/etch \
 	  && $(GO) build -tags cuda -o $(CACHE)/bin/nvrtc-check ./kernels/cuda/cmd/nvrtc-check \
-	  && $(CACHE)/bin/nvrtc-check $(CUDA_ARCHS) \
+	  && env -u LD_LIBRARY_PATH $(CACHE)/bin/nvrtc-check $(CUDA_ARCHS) \
 	  && $(GO) test -count=1 -tags cuda ./kernels/cuda/cusrc \
 	  && $(GO) vet -tags cudaemu ./kernels/... ./harness/runner/... \
 	  && $(GO) test -count=1 -tags cudaemu ./kernels/cuda
