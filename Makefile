@@ -216,3 +216,9 @@ slurm-test: slurm-up
 .PHONY: bench-realtime
 bench-realtime:
 	$(GO) test -run '^$$' -bench . -benchtime 20x -cpu 1 ./harness/realtime
+
+# Every model type trained through the CUDA backend's code on the host emulator, compared with
+# the CPU run (TestEveryModelOnGPU with -tags cudaemu; about 8 minutes on 2 cores, so not in CI).
+.PHONY: cuda-emu-models
+cuda-emu-models:
+	$(GO) test -count=1 -tags cudaemu -run 'EveryModelOnGPU' -v -timeout 30m ./harness/runner | grep -v 'level=INFO'
