@@ -19,6 +19,12 @@
 // mutex while it enqueues. Launch and copy errors are kept and returned by Sync (the first one);
 // after an error every later call is a no-op, as in cuBLAS.
 //
+// The Backend talks to the device through a small driver interface. With the build tag cudaemu
+// (tests only, no GPU, no CUDA libraries) the driver is a host emulator that runs the same .cu
+// kernels compiled as C++ with CUDA's thread model emulated and checks SGEMM arguments as cuBLAS
+// does: `make cuda-check` runs the GPU test suite on it, so everything but the real device and its
+// compiler is tested on any machine.
+//
 // Kernels are hand-written (see package cusrc) because etch's channels-last layout, fused cell
 // layouts and bit-reproducible dropout generator are its own; GEMM, where a library is far
 // better, is cuBLAS.
