@@ -166,11 +166,13 @@ type node struct {
 	right int32
 }
 
-// wnode is a node as the prediction walk reads it: the threshold as an order key.
-type wnode struct {
+// pnode is an inner node as the prediction walk reads it: the threshold as an order key (see
+// orderKey; a row whose key is <= it goes left) and both children, an inner node's index in
+// pnodes or, negative, ^leaf (the leaf's index in leafOff). 16 bytes: four to a cache line.
+type pnode struct {
 	key   uint32
 	feat  int32
-	right int32
+	child [2]int32
 }
 
 // Model is a random forest classifier.
@@ -186,8 +188,10 @@ type Model struct {
 	// Flattened trees: roots[t] is tree t's first node; nodes of tree t are roots[t]..roots[t+1]-1.
 	roots []int32
 	nodes []node
-	// wnodes is nodes for the walk: thresholds as order keys (see orderKey), leaves with key 0.
-	wnodes []wnode
+	// pnodes are the inner nodes for the walk, tree by tree; proot[t] is tree t's root there, or
+	// ^leaf for a tree that is one leaf.
+	pnodes []pnode
+	proot  []int32
 	// leafOf maps a node to its leaf index (-1 for inner nodes).
 	leafOf []int32
 	// Leaf distributions, sparse: leaf l has classes leafCls[leafOff[l]:leafOff[l+1]] with
@@ -455,12 +459,30 @@ func (m *Model) Summary() string {
 
 // prepare derives the walk's nodes from nodes.
 func (m *Model) prepare() {
-	m.wnodes = make([]wnode, len(m.nodes))
-	for i, d := range m.nodes {
-		w := wnode{feat: d.feat, right: d.right}
-		if d.thr == d.thr {
-			w.key = orderKey(d.thr)
+	inner := make([]int32, len(m.nodes))
+	ni := int32(0)
+	for i := range m.nodes {
+		if m.leafOf[i] < 0 {
+			inner[i] = ni
+			ni++
 		}
-		m.wnodes[i] = w
+	}
+	ref := func(i int32) int32 {
+		if l := m.leafOf[i]; l >= 0 {
+			return ^l
+		}
+		return inner[i]
+	}
+	m.pnodes = make([]pnode, 0, ni)
+	m.proot = make([]int32, 0, len(m.roots))
+	for t := range len(m.roots) - 1 {
+		m.proot = append(m.proot, ref(m.roots[t]))
+		for i := m.roots[t]; i < m.roots[t+1]; i++ {
+			if m.leafOf[i] >= 0 {
+				continue
+			}
+			d := m.nodes[i]
+			m.pnodes = append(m.pnodes, pnode{key: orderKey(d.thr), feat: d.feat, child: [2]int32{ref(i + 1), ref(d.right)}})
+		}
 	}
 }

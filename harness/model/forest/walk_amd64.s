@@ -1,0 +1,174 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The three lane groups below are the same code with their own registers (Z5-Z13, Z14-Z22,
+// Z23-Z31); Z0 holds 0..15, Z1 f, Z2 nr, Z3 root.
+
+DATA walkiota<>+0(SB)/4, $0
+DATA walkiota<>+4(SB)/4, $1
+DATA walkiota<>+8(SB)/4, $2
+DATA walkiota<>+12(SB)/4, $3
+DATA walkiota<>+16(SB)/4, $4
+DATA walkiota<>+20(SB)/4, $5
+DATA walkiota<>+24(SB)/4, $6
+DATA walkiota<>+28(SB)/4, $7
+DATA walkiota<>+32(SB)/4, $8
+DATA walkiota<>+36(SB)/4, $9
+DATA walkiota<>+40(SB)/4, $10
+DATA walkiota<>+44(SB)/4, $11
+DATA walkiota<>+48(SB)/4, $12
+DATA walkiota<>+52(SB)/4, $13
+DATA walkiota<>+56(SB)/4, $14
+DATA walkiota<>+60(SB)/4, $15
+GLOBL walkiota<>(SB), RODATA|NOPTR, $64
+
+// func walkAVX512(pn *pnode, root int32, rows *uint32, f int, leaves *int32, nr int)
+// Sends rows 0..nr-1 down the tree rooted at root (an inner node), writing ^leaf into leaves.
+// Row nr is scratch (lanes without a real row walk it and write leaves[nr]). 3 groups of 16
+// lanes step in turn; a lane that reaches a leaf stores it and takes the next row at once.
+TEXT ·walkAVX512(SB), NOSPLIT, $0-48
+	MOVQ pn+0(FP), SI
+	MOVL root+8(FP), AX
+	MOVQ rows+16(FP), DX
+	MOVQ f+24(FP), BX
+	MOVQ leaves+32(FP), DI
+	MOVQ nr+40(FP), CX
+	VMOVDQU32 walkiota<>(SB), Z0
+	VPBROADCASTD BX, Z1
+	VPBROADCASTD CX, Z2
+	VPBROADCASTD AX, Z3
+	XORQ R9, R9        // rows done
+
+	MOVL $0, AX
+	VPBROADCASTD AX, Z7
+	VPADDD Z0, Z7, Z7
+	VPMINUD Z2, Z7, Z7
+	VPMULLD Z1, Z7, Z6
+	VMOVDQA32 Z3, Z5
+	MOVL $16, AX
+	VPBROADCASTD AX, Z16
+	VPADDD Z0, Z16, Z16
+	VPMINUD Z2, Z16, Z16
+	VPMULLD Z1, Z16, Z15
+	VMOVDQA32 Z3, Z14
+	MOVL $32, AX
+	VPBROADCASTD AX, Z25
+	VPADDD Z0, Z25, Z25
+	VPMINUD Z2, Z25, Z25
+	VPMULLD Z1, Z25, Z24
+	VMOVDQA32 Z3, Z23
+	MOVQ $48, R8     // next row
+loop:
+	VPSLLD $2, Z5, Z8
+	KXNORW K0, K0, K1
+	VPGATHERDD 4(SI)(Z8*4), K1, Z10
+	KXNORW K0, K0, K2
+	VPGATHERDD (SI)(Z8*4), K2, Z9
+	VPADDD Z6, Z10, Z10
+	KXNORW K0, K0, K1
+	VPGATHERDD (DX)(Z10*4), K1, Z11
+	KXNORW K0, K0, K2
+	VPGATHERDD 8(SI)(Z8*4), K2, Z12
+	KXNORW K0, K0, K1
+	VPGATHERDD 12(SI)(Z8*4), K1, Z13
+	VPCMPUD $6, Z9, Z11, K2
+	VMOVDQA32 Z13, K2, Z12
+	VPMOVD2M Z12, K3
+	KORTESTW K3, K3
+	JEQ step0
+	VPCMPUD $1, Z2, Z7, K3, K4
+	KMOVW K4, AX
+	POPCNTL AX, AX
+	ADDQ AX, R9
+	KMOVW K3, K5
+	VPSCATTERDD Z12, K5, (DI)(Z7*4)
+	VPBROADCASTD R8, Z9
+	VPADDD Z0, Z9, Z9
+	VPEXPANDD Z9, K3, Z7
+	KMOVW K3, AX
+	POPCNTL AX, AX
+	ADDQ AX, R8
+	VPMINUD Z2, Z7, Z7
+	VPMULLD Z1, Z7, K3, Z6
+	VMOVDQA32 Z3, K3, Z12
+	CMPQ R9, CX
+	JGE done
+step0:
+	VMOVDQA32 Z12, Z5
+	VPSLLD $2, Z14, Z17
+	KXNORW K0, K0, K1
+	VPGATHERDD 4(SI)(Z17*4), K1, Z19
+	KXNORW K0, K0, K2
+	VPGATHERDD (SI)(Z17*4), K2, Z18
+	VPADDD Z15, Z19, Z19
+	KXNORW K0, K0, K1
+	VPGATHERDD (DX)(Z19*4), K1, Z20
+	KXNORW K0, K0, K2
+	VPGATHERDD 8(SI)(Z17*4), K2, Z21
+	KXNORW K0, K0, K1
+	VPGATHERDD 12(SI)(Z17*4), K1, Z22
+	VPCMPUD $6, Z18, Z20, K2
+	VMOVDQA32 Z22, K2, Z21
+	VPMOVD2M Z21, K3
+	KORTESTW K3, K3
+	JEQ step1
+	VPCMPUD $1, Z2, Z16, K3, K4
+	KMOVW K4, AX
+	POPCNTL AX, AX
+	ADDQ AX, R9
+	KMOVW K3, K5
+	VPSCATTERDD Z21, K5, (DI)(Z16*4)
+	VPBROADCASTD R8, Z18
+	VPADDD Z0, Z18, Z18
+	VPEXPANDD Z18, K3, Z16
+	KMOVW K3, AX
+	POPCNTL AX, AX
+	ADDQ AX, R8
+	VPMINUD Z2, Z16, Z16
+	VPMULLD Z1, Z16, K3, Z15
+	VMOVDQA32 Z3, K3, Z21
+	CMPQ R9, CX
+	JGE done
+step1:
+	VMOVDQA32 Z21, Z14
+	VPSLLD $2, Z23, Z26
+	KXNORW K0, K0, K1
+	VPGATHERDD 4(SI)(Z26*4), K1, Z28
+	KXNORW K0, K0, K2
+	VPGATHERDD (SI)(Z26*4), K2, Z27
+	VPADDD Z24, Z28, Z28
+	KXNORW K0, K0, K1
+	VPGATHERDD (DX)(Z28*4), K1, Z29
+	KXNORW K0, K0, K2
+	VPGATHERDD 8(SI)(Z26*4), K2, Z30
+	KXNORW K0, K0, K1
+	VPGATHERDD 12(SI)(Z26*4), K1, Z31
+	VPCMPUD $6, Z27, Z29, K2
+	VMOVDQA32 Z31, K2, Z30
+	VPMOVD2M Z30, K3
+	KORTESTW K3, K3
+	JEQ step2
+	VPCMPUD $1, Z2, Z25, K3, K4
+	KMOVW K4, AX
+	POPCNTL AX, AX
+	ADDQ AX, R9
+	KMOVW K3, K5
+	VPSCATTERDD Z30, K5, (DI)(Z25*4)
+	VPBROADCASTD R8, Z27
+	VPADDD Z0, Z27, Z27
+	VPEXPANDD Z27, K3, Z25
+	KMOVW K3, AX
+	POPCNTL AX, AX
+	ADDQ AX, R8
+	VPMINUD Z2, Z25, Z25
+	VPMULLD Z1, Z25, K3, Z24
+	VMOVDQA32 Z3, K3, Z30
+	CMPQ R9, CX
+	JGE done
+step2:
+	VMOVDQA32 Z30, Z23
+	JMP loop
+done:
+	VZEROUPPER
+	RET
