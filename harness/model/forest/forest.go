@@ -168,12 +168,23 @@ type node struct {
 
 // pnode is an inner node as the prediction walk reads it: the threshold as an order key (see
 // orderKey; a row whose key is <= it goes left) and both children, an inner node's index in
-// pnodes or, negative, ^leaf (the leaf's index in leafOff). 16 bytes: four to a cache line.
+// pnodes or, negative, ^e where pleaf[e] is the leaf's first entry. 16 bytes: four to a cache
+// line.
 type pnode struct {
 	key   uint32
 	feat  int32
 	child [2]int32
 }
+
+// leafEntry is one class probability of a leaf as prediction reads it: cls has bit 31 set on
+// the leaf's last entry.
+type leafEntry struct {
+	cls uint32
+	p   float32
+}
+
+// lastEntry flags the last entry of a leaf.
+const lastEntry = 1 << 31
 
 // Model is a random forest classifier.
 type Model struct {
@@ -189,9 +200,11 @@ type Model struct {
 	roots []int32
 	nodes []node
 	// pnodes are the inner nodes for the walk, tree by tree; proot[t] is tree t's root there, or
-	// ^leaf for a tree that is one leaf.
+	// a leaf reference (negative, see pnode) for a tree that is one leaf.
 	pnodes []pnode
 	proot  []int32
+	// pleaf holds every leaf's distribution as consecutive entries, the last one flagged.
+	pleaf []leafEntry
 	// leafOf maps a node to its leaf index (-1 for inner nodes).
 	leafOf []int32
 	// Leaf distributions, sparse: leaf l has classes leafCls[leafOff[l]:leafOff[l+1]] with
@@ -467,9 +480,28 @@ func (m *Model) prepare() {
 			ni++
 		}
 	}
+	// A leaf's entries start where its sparse distribution does; an empty one (none are, but a
+	// loaded file may say so) gets a zero entry of its own.
+	m.pleaf = make([]leafEntry, 0, len(m.leafCls)+1)
+	start := make([]int32, len(m.leafOff)-1)
+	for l := range start {
+		start[l] = int32(len(m.pleaf))
+		a, b := m.leafOff[l], m.leafOff[l+1]
+		if a == b {
+			m.pleaf = append(m.pleaf, leafEntry{cls: lastEntry})
+			continue
+		}
+		for e := a; e < b; e++ {
+			c := uint32(m.leafCls[e])
+			if e == b-1 {
+				c |= lastEntry
+			}
+			m.pleaf = append(m.pleaf, leafEntry{cls: c, p: m.leafP[e]})
+		}
+	}
 	ref := func(i int32) int32 {
 		if l := m.leafOf[i]; l >= 0 {
-			return ^l
+			return ^start[l]
 		}
 		return inner[i]
 	}

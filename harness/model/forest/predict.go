@@ -108,7 +108,7 @@ func gather(x *model.Data, r0, r1 int, buf []uint32) {
 // walkBuf is one prediction worker's scratch memory for a block of rows.
 type walkBuf struct {
 	rows   []uint32 // order keys, row-major, and one more row of zeros (see walkAsm)
-	leaves []int32  // the leaf each row reached (as ^leaf), and one more slot
+	leaves []int32  // the leaf each row reached (negative, see pnode), and one more slot
 }
 
 func newWalkBuf(rows, f int) *walkBuf {
@@ -125,12 +125,13 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float
 	for _, root := range m.proot {
 		walk(m.pnodes, root, wb.rows[:(nr+1)*f], f, wb.leaves[:nr+1])
 		for r, l := range leaves {
-			l = ^l
 			o := out[r*k : (r+1)*k]
-			a, b := m.leafOff[l], m.leafOff[l+1]
-			cls, p := m.leafCls[a:b], m.leafP[a:b]
-			for e, c := range cls {
-				o[c] += p[e]
+			for e := ^l; ; e++ {
+				le := m.pleaf[e]
+				o[le.cls&^lastEntry] += le.p
+				if le.cls&lastEntry != 0 {
+					break
+				}
 			}
 		}
 	}
@@ -141,7 +142,7 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float
 }
 
 // walk sends the first len(leaves)-1 rows of rows (order keys, f per row; the last row is
-// scratch) down the tree rooted at root and writes the leaf each reaches, as ^leaf, into
+// scratch) down the tree rooted at root and writes the leaf each reaches (a negative child, see pnode) into
 // leaves. It uses the assembly walk where the CPU has one, else walkGo.
 func walk(pn []pnode, root int32, rows []uint32, f int, leaves []int32) {
 	nr := len(leaves) - 1

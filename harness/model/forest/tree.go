@@ -55,6 +55,7 @@ type builder struct {
 	hist []float64 // bin × class weights
 	binW []float64
 	binN []int32
+	cnt  [256]int32 // counting sort: all zero between uses
 	keys []uint64
 	gBin []uint8
 	gEnd []int32
@@ -321,23 +322,28 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				}
 			}
 		} else {
+			// Counting sort over the bins present (lo..hi); cnt is all zero between calls.
 			bins := bd.bins[:nn]
-			cnt := bd.binN[:nb+1]
-			clear(cnt)
+			cnt := &bd.cnt
+			lo, hi := uint8(255), uint8(0)
 			for p, i := range idx {
 				b := col[i]
 				bins[p] = b
-				cnt[int(b)+1]++
+				cnt[b]++
+				lo = min(lo, b)
+				hi = max(hi, b)
 			}
-			for b := 1; b <= nb; b++ {
-				c := cnt[b]
-				if c == nn {
-					return 0, 0, true
+			if lo == hi {
+				cnt[lo] = 0
+				return 0, 0, true
+			}
+			var s int32
+			for b := int(lo); b <= int(hi); b++ {
+				if c := cnt[b]; c != 0 {
+					gBin = append(gBin, uint8(b))
+					cnt[b] = s
+					s += c
 				}
-				if c != 0 {
-					gBin = append(gBin, uint8(b-1))
-				}
-				cnt[b] = c + cnt[b-1]
 			}
 			for p, b := range bins {
 				q := cnt[b]
@@ -346,6 +352,7 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 			}
 			for _, b := range gBin {
 				gEnd = append(gEnd, cnt[b])
+				cnt[b] = 0
 			}
 		}
 		bd.gBin, bd.gEnd = gBin, gEnd
