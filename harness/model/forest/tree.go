@@ -55,7 +55,8 @@ type builder struct {
 	hist []float64 // bin × class weights
 	binW []float64
 	binN []int32
-	cnt  [256]int32 // counting sort: all zero between uses
+	cnt  [256]int32 // counting sort, even positions: all zero between uses
+	cnt2 [256]int32 // odd positions
 	keys []uint64
 	gBin []uint8
 	gEnd []int32
@@ -284,7 +285,6 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 	minLeaf := int32(bd.cfg.minLeaf)
 	nb := len(bd.b.edges[feat]) + 1
 	left := bd.left
-	clear(left)
 	best, bestBin := math.Inf(-1), uint8(0)
 	sl, sr, wl := 0.0, s0, 0.0
 	var nl int32
@@ -296,6 +296,17 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		// groups: the bins present, in order, and the end of each in order.
 		gBin, gEnd := bd.gBin[:0], bd.gEnd[:0]
 		if nn <= 32 {
+			// Constant features (common deep down) are found before any sorting.
+			b0, diff := col[idx[0]], false
+			for _, i := range idx[1:] {
+				if col[i] != b0 {
+					diff = true
+					break
+				}
+			}
+			if !diff {
+				return 0, 0, true
+			}
 			keys := bd.keys[:0]
 			for p, i := range idx {
 				keys = append(keys, uint64(col[i])<<32|uint64(p))
@@ -310,9 +321,6 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				}
 				keys[j] = v
 			}
-			if keys[0]>>32 == keys[len(keys)-1]>>32 {
-				return 0, 0, true
-			}
 			for q, kk := range keys {
 				p := uint32(kk)
 				scw[q] = cws[p]
@@ -322,40 +330,59 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				}
 			}
 		} else {
-			// Counting sort over the bins present (lo..hi); cnt is all zero between calls.
+			// Counting sort over the bins present (lo..hi), even and odd positions counted
+			// apart (a bin's even ones first) so that runs of one bin do not serialise on one
+			// counter; cnt and cnt2 are all zero between calls.
 			bins := bd.bins[:nn]
-			cnt := &bd.cnt
-			lo, hi := uint8(255), uint8(0)
-			for p, i := range idx {
-				b := col[i]
+			ce, co := &bd.cnt, &bd.cnt2
+			lo, hi := col[idx[0]], col[idx[0]]
+			p := 0
+			for ; p+1 < len(idx); p += 2 {
+				b0, b1 := col[idx[p]], col[idx[p+1]]
+				bins[p], bins[p+1] = b0, b1
+				ce[b0]++
+				co[b1]++
+				lo, hi = min(lo, b0, b1), max(hi, b0, b1)
+			}
+			if p < len(idx) {
+				b := col[idx[p]]
 				bins[p] = b
-				cnt[b]++
-				lo = min(lo, b)
-				hi = max(hi, b)
+				ce[b]++
+				lo, hi = min(lo, b), max(hi, b)
 			}
 			if lo == hi {
-				cnt[lo] = 0
+				ce[lo], co[lo] = 0, 0
 				return 0, 0, true
 			}
 			var s int32
 			for b := int(lo); b <= int(hi); b++ {
-				if c := cnt[b]; c != 0 {
+				if e, o := ce[b], co[b]; e|o != 0 {
 					gBin = append(gBin, uint8(b))
-					cnt[b] = s
-					s += c
+					ce[b] = s
+					co[b] = s + e
+					s += e + o
 				}
 			}
-			for p, b := range bins {
-				q := cnt[b]
+			p = 0
+			for ; p+1 < len(bins); p += 2 {
+				b0, b1 := bins[p], bins[p+1]
+				q0, q1 := ce[b0], co[b1]
+				scw[q0], scw[q1] = cws[p], cws[p+1]
+				ce[b0], co[b1] = q0+1, q1+1
+			}
+			if p < len(bins) {
+				b := bins[p]
+				q := ce[b]
 				scw[q] = cws[p]
-				cnt[b] = q + 1
+				ce[b] = q + 1
 			}
 			for _, b := range gBin {
-				gEnd = append(gEnd, cnt[b])
-				cnt[b] = 0
+				gEnd = append(gEnd, co[b])
+				ce[b], co[b] = 0, 0
 			}
 		}
 		bd.gBin, bd.gEnd = gBin, gEnd
+		clear(left)
 		// Sweep positions in bin order; a boundary lies after each bin.
 		q := 0
 		for g, end := range gEnd[:len(gEnd)-1] {
@@ -402,6 +429,7 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		}
 		return bestBin, best, false
 	}
+	clear(left)
 	hist, binW, binN := bd.hist[:nb*k], bd.binW[:nb], bd.binN[:nb]
 	clear(hist)
 	clear(binW)
