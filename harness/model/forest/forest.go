@@ -321,22 +321,15 @@ func (m *Model) Fit(ctx context.Context, train, _ *model.Data) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			col := make([]float32, n)
-			var scratch []float32
+			s := &binScratch{col: make([]float32, n)}
 			for {
 				j := int(next.Add(1) - 1)
 				if j >= f {
 					return
 				}
-				column(train, j, col)
+				column(train, j, s.col)
 				rng := rand.New(rand.NewPCG(seedFor(m.env.Seed, 1<<40+uint64(j))))
-				var e []float32
-				e, scratch = binEdges(col, m.cfg.bins, rng, scratch)
-				b.edges[j] = e
-				dst := b.cols[j*n : (j+1)*n]
-				for i, v := range col {
-					dst[i] = binOf(e, v)
-				}
+				b.edges[j] = binColumn(s.col, m.cfg.bins, rng, s, b.cols[j*n:(j+1)*n])
 			}
 		}()
 	}
