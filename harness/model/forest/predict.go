@@ -122,12 +122,13 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float
 	clear(out)
 	clear(wb.rows[nr*f : (nr+1)*f])
 	leaves := wb.leaves[:nr]
+	pleaf := m.pleaf
 	for _, root := range m.proot {
 		walk(m.pnodes, root, wb.rows[:(nr+1)*f], f, wb.leaves[:nr+1])
 		for r, l := range leaves {
 			o := out[r*k : (r+1)*k]
 			for e := ^l; ; e++ {
-				le := m.pleaf[e]
+				le := pleaf[e]
 				o[le.cls&^lastEntry] += le.p
 				if le.cls&lastEntry != 0 {
 					break
