@@ -168,7 +168,8 @@ type node struct {
 
 // pnode is an inner node as the prediction walk reads it: the threshold as an order key (see
 // orderKey; a row whose key is <= it goes left) and both children, an inner node's index in
-// pnodes or, negative, ^e where pleaf[e] is the leaf's first entry. 16 bytes: four to a cache
+// pnodes or, negative, a leaf: ^e where pleaf[e] is the leaf's first entry, or ^(pureLeaf|c)
+// for a leaf of class c alone. 16 bytes: four to a cache
 // line.
 type pnode struct {
 	key   uint32
@@ -185,6 +186,10 @@ type leafEntry struct {
 
 // lastEntry flags the last entry of a leaf.
 const lastEntry = 1 << 31
+
+// pureLeaf flags a reference to a leaf whose one class has probability 1: ^(pureLeaf | class)
+// instead of ^(first entry) (entries are fewer than 1<<30, see maxNodes).
+const pureLeaf = 1 << 30
 
 // Model is a random forest classifier.
 type Model struct {
@@ -493,10 +498,14 @@ func (m *Model) prepare() {
 		}
 	}
 	ref := func(i int32) int32 {
-		if l := m.leafOf[i]; l >= 0 {
-			return ^start[l]
+		l := m.leafOf[i]
+		if l < 0 {
+			return inner[i]
 		}
-		return inner[i]
+		if a := m.leafOff[l]; m.leafOff[l+1] == a+1 && m.leafP[a] == 1 {
+			return ^(pureLeaf | int32(m.leafCls[a]))
+		}
+		return ^start[l]
 	}
 	m.pnodes = make([]pnode, 0, ni)
 	m.proot = make([]int32, 0, len(m.roots))

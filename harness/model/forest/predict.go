@@ -127,6 +127,10 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float
 		walk(m.pnodes, root, wb.rows[:(nr+1)*f], f, wb.leaves[:nr+1])
 		for r, l := range leaves {
 			o := out[r*k : (r+1)*k]
+			if v := ^l; v&pureLeaf != 0 {
+				o[v&^pureLeaf]++
+				continue
+			}
 			for e := ^l; ; e++ {
 				le := pleaf[e]
 				o[le.cls&^lastEntry] += le.p
