@@ -3,7 +3,8 @@
 #include "textflag.h"
 
 // walkAVX512 (see walk_amd64.go). The lane groups below are the same code with their own
-// registers; Z0 holds 0..15, Z1 f, Z2 nr, Z3 root, Z4 the even and Z5 the odd numbers 0..31.
+// registers (eight each: node, row, then temporaries; a row's offset is recomputed every step);
+// Z0 holds 0..15, Z1 f, Z2 nr, Z3 root, Z4 the even and Z5 the odd numbers 0..31.
 
 DATA walkiota<>+0(SB)/4, $0
 DATA walkiota<>+4(SB)/4, $1
@@ -56,12 +57,14 @@ DATA walkiota<>+188(SB)/4, $31
 GLOBL walkiota<>(SB), RODATA|NOPTR, $192
 
 // func walkAVX512(pn *pnode, root int32, rows *uint32, f int, leaves *int32, nr int)
-// Sends rows 0..nr-1 down the tree rooted at root (an inner node), writing its leaf (the negative child reached) into leaves.
+// Sends rows 0..nr-1 down the tree rooted at root (an inner node), writing the leaf each reaches
+// (the negative child, see pnode) into leaves.
 // Row nr is scratch (lanes without a real row walk it and write leaves[nr]). 3 groups of 16
 // lanes step in turn. A step gathers each lane's node as two qwords ({key, feat} and
 // {left, right}), splits them with VPERMI2D, gathers the row value, and picks the child by a
-// third VPERMI2D indexed by the comparison; a lane that reaches a leaf stores it (scatter) and
-// takes the next row (expand) at once.
+// third VPERMI2D indexed by the comparison; lanes that reached a leaf store it (scatter) and
+// take the next rows (expand) at once. That bookkeeping runs every step, masked, without a
+// branch: some lane of a group finishes at most steps, so a branch would often mispredict.
 TEXT ·walkAVX512(SB), NOSPLIT, $0-48
 	MOVQ pn+0(FP), SI
 	MOVL root+8(FP), AX
@@ -115,8 +118,6 @@ loop:
 	VPBLENDMD Z5, Z4, K2, Z11
 	VPERMI2D Z13, Z12, Z11
 	VPMOVD2M Z11, K3
-	KORTESTW K3, K3
-	JEQ step0
 	VPCMPUD $1, Z2, Z7, K3, K4
 	KMOVW K4, AX
 	POPCNTL AX, AX
@@ -133,7 +134,6 @@ loop:
 	VMOVDQA32 Z3, K3, Z11
 	CMPQ R9, CX
 	JGE done
-step0:
 	VMOVDQA32 Z11, Z6
 	VPADDD Z14, Z14, Z16
 	VEXTRACTI32X8 $1, Z16, Y17
@@ -157,8 +157,6 @@ step0:
 	VPBLENDMD Z5, Z4, K2, Z19
 	VPERMI2D Z21, Z20, Z19
 	VPMOVD2M Z19, K3
-	KORTESTW K3, K3
-	JEQ step1
 	VPCMPUD $1, Z2, Z15, K3, K4
 	KMOVW K4, AX
 	POPCNTL AX, AX
@@ -175,7 +173,6 @@ step0:
 	VMOVDQA32 Z3, K3, Z19
 	CMPQ R9, CX
 	JGE done
-step1:
 	VMOVDQA32 Z19, Z14
 	VPADDD Z22, Z22, Z24
 	VEXTRACTI32X8 $1, Z24, Y25
@@ -199,8 +196,6 @@ step1:
 	VPBLENDMD Z5, Z4, K2, Z27
 	VPERMI2D Z29, Z28, Z27
 	VPMOVD2M Z27, K3
-	KORTESTW K3, K3
-	JEQ step2
 	VPCMPUD $1, Z2, Z23, K3, K4
 	KMOVW K4, AX
 	POPCNTL AX, AX
@@ -217,7 +212,6 @@ step1:
 	VMOVDQA32 Z3, K3, Z27
 	CMPQ R9, CX
 	JGE done
-step2:
 	VMOVDQA32 Z27, Z22
 	JMP loop
 done:
