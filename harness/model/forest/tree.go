@@ -60,6 +60,7 @@ type builder struct {
 	keys []uint64
 	gBin []uint8
 	gEnd []int32
+	gbuf [256]uint8
 	scw  []classWeight // the node's classes and weights in bin order
 	bins []uint8
 	left []float64
@@ -354,15 +355,21 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				ce[lo], co[lo] = 0, 0
 				return 0, 0, true
 			}
+			// Branch-free: every bin is written, only present ones advance g (a branch here
+			// mispredicts on every other bin of a sparse range).
 			var s int32
+			gb := bd.gbuf[:]
+			g := 0
 			for b := int(lo); b <= int(hi); b++ {
-				if e, o := ce[b], co[b]; e|o != 0 {
-					gBin = append(gBin, uint8(b))
-					ce[b] = s
-					co[b] = s + e
-					s += e + o
-				}
+				e, o := ce[b], co[b]
+				gb[g&255] = uint8(b)
+				ce[b] = s
+				co[b] = s + e
+				s += e + o
+				v := uint32(e | o)
+				g += int((v | -v) >> 31)
 			}
+			gBin = append(gBin, gb[:g]...)
 			p = 0
 			for ; p+1 < len(bins); p += 2 {
 				b0, b1 := bins[p], bins[p+1]
@@ -378,8 +385,9 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 			}
 			for _, b := range gBin {
 				gEnd = append(gEnd, co[b])
-				ce[b], co[b] = 0, 0
 			}
+			clear(ce[lo : int(hi)+1])
+			clear(co[lo : int(hi)+1])
 		}
 		bd.gBin, bd.gEnd = gBin, gEnd
 		clear(left)
