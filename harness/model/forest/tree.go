@@ -61,13 +61,16 @@ type builder struct {
 	gBin []uint8
 	gEnd []int32
 	gbuf [256]uint8
-	scw  []classWeight // the node's classes and weights in bin order
-	bins []uint8
-	left []float64
-	tot  []float64 // class totals per stack slot
-	cur  []float64
-	ltot []float64
-	perm []int32
+	sbin []uint8 // the bin of each position of scw (for sweepGini)
+	// perGroup: sweepGini runs when groups average fewer examples than this (tests vary it).
+	perGroup int
+	scw      []classWeight // the node's classes and weights in bin order
+	bins     []uint8
+	left     []float64
+	tot      []float64 // class totals per stack slot
+	cur      []float64
+	ltot     []float64
+	perm     []int32
 	// constFeats[:n] are the known constant features of the node being split, in the order
 	// siblings and children rely on (scikit-learn's invariant).
 	constFeats []int32
@@ -76,10 +79,10 @@ type builder struct {
 
 func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int) *builder {
 	perm := make([]int32, b.f)
-	return &builder{b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
+	return &builder{perGroup: 4, b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
 		idx: make([]int32, 0, b.n), cw8: make([]classWeight, 0, b.n),
 		count: make([]int32, b.n), hist: make([]float64, 256*k), binW: make([]float64, 256),
-		binN: make([]int32, 257), scw: make([]classWeight, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
+		binN: make([]int32, 257), scw: make([]classWeight, b.n), sbin: make([]uint8, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
 		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
 }
 
@@ -322,9 +325,11 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				}
 				keys[j] = v
 			}
+			sb := bd.sbin[:nn]
 			for q, kk := range keys {
 				p := uint32(kk)
 				scw[q] = cws[p]
+				sb[q] = uint8(kk >> 32)
 				if q+1 == len(keys) || keys[q+1]>>32 != kk>>32 {
 					gBin = append(gBin, uint8(kk>>32))
 					gEnd = append(gEnd, int32(q+1))
@@ -371,16 +376,28 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 			}
 			gBin = append(gBin, gb[:g]...)
 			p = 0
-			for ; p+1 < len(bins); p += 2 {
-				b0, b1 := bins[p], bins[p+1]
-				q0, q1 := ce[b0], co[b1]
-				scw[q0], scw[q1] = cws[p], cws[p+1]
-				ce[b0], co[b1] = q0+1, q1+1
+			if bd.perElement(nn, len(gBin)) {
+				sb := bd.sbin[:nn]
+				for ; p+1 < len(bins); p += 2 {
+					b0, b1 := bins[p], bins[p+1]
+					q0, q1 := ce[b0], co[b1]
+					scw[q0], scw[q1] = cws[p], cws[p+1]
+					sb[q0], sb[q1] = b0, b1
+					ce[b0], co[b1] = q0+1, q1+1
+				}
+			} else {
+				for ; p+1 < len(bins); p += 2 {
+					b0, b1 := bins[p], bins[p+1]
+					q0, q1 := ce[b0], co[b1]
+					scw[q0], scw[q1] = cws[p], cws[p+1]
+					ce[b0], co[b1] = q0+1, q1+1
+				}
 			}
 			if p < len(bins) {
 				b := bins[p]
 				q := ce[b]
 				scw[q] = cws[p]
+				bd.sbin[q] = b
 				ce[b] = q + 1
 			}
 			for _, b := range gBin {
@@ -391,6 +408,9 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		}
 		bd.gBin, bd.gEnd = gBin, gEnd
 		clear(left)
+		if bd.perElement(nn, len(gBin)) {
+			return bd.sweepGini(scw, bd.sbin[:nn], tot, w, s0)
+		}
 		// Sweep positions in bin order; a boundary lies after each bin.
 		q := 0
 		for g, end := range gEnd[:len(gEnd)-1] {
@@ -485,4 +505,54 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		}
 	}
 	return bestBin, best, false
+}
+
+// perElement says whether a Gini node of nn examples in groups bins is swept by sweepGini:
+// when groups are small, their ends are frequent and irregular, and a loop per group mispredicts.
+func (bd *builder) perElement(nn int32, groups int) bool {
+	return !bd.entropy && int(nn) < bd.perGroup*groups
+}
+
+// noBoundary is added to a candidate's score: -Inf where no bin boundary follows a position.
+var noBoundary = [2]float64{math.Inf(-1), 0}
+
+// sweepGini is the Gini sweep of evalFeature one position at a time: scw holds the node's
+// classes and weights in bin order, sbin their bins. Every position between min_samples_leaf
+// and nn-min_samples_leaf is scored without a branch; those not followed by another bin score
+// -Inf. It finds exactly the boundary the sweep per group finds.
+func (bd *builder) sweepGini(scw []classWeight, sbin []uint8, tot []float64, w, s0 float64) (uint8, float64, bool) {
+	nn := len(scw)
+	minLeaf := bd.cfg.minLeaf
+	left := bd.left
+	best, bestQ := math.Inf(-1), -1
+	sl, sr, wl := 0.0, s0, 0.0
+	for _, e := range scw[:min(minLeaf-1, nn)] {
+		c, wt := e.c, float64(e.w)
+		a := left[c]
+		r := tot[c] - a
+		sl += (2*a + wt) * wt
+		sr += (wt - 2*r) * wt
+		left[c] = a + wt
+		wl += wt
+	}
+	for q := minLeaf - 1; q < nn-minLeaf; q++ {
+		e := scw[q]
+		c, wt := e.c, float64(e.w)
+		a := left[c]
+		r := tot[c] - a
+		sl += (2*a + wt) * wt
+		sr += (wt - 2*r) * wt
+		left[c] = a + wt
+		wl += wt
+		d := uint32(sbin[q] ^ sbin[q+1])
+		wr := w - wl
+		num, den := sl*wr+sr*wl+noBoundary[(d|-d)>>31], wl*wr
+		if num > best*den {
+			best, bestQ = num/den, q
+		}
+	}
+	if bestQ < 0 {
+		return 0, math.Inf(-1), false
+	}
+	return sbin[bestQ], best, false
 }
