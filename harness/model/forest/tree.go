@@ -58,10 +58,12 @@ type builder struct {
 	cnt  [256]int32 // counting sort, even positions: all zero between uses
 	cnt2 [256]int32 // odd positions
 	keys []uint64
-	gBin []uint8
-	gEnd []int32
-	gbuf [256]uint8
-	sbin []uint8 // the bin of each position of scw (for sweepGini)
+	// sorted: the keys of a node of at most 16 examples in order
+	sorted [16]uint64
+	gBin   []uint8
+	gEnd   []int32
+	gbuf   [256]uint8
+	sbin   []uint8 // the bin of each position of scw (for sweepGini)
 	// perGroup: sweepGini runs when groups average fewer examples than this (tests vary it).
 	perGroup int
 	scw      []classWeight // the node's classes and weights in bin order
@@ -316,14 +318,28 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				keys = append(keys, uint64(col[i])<<32|uint64(p))
 			}
 			bd.keys = keys
-			for i := 1; i < len(keys); i++ {
-				v := keys[i]
-				j := i
-				for j > 0 && keys[j-1] > v {
-					keys[j] = keys[j-1]
-					j--
+			if len(keys) <= 16 {
+				// Rank sort: each key's place is the number of smaller keys (all distinct),
+				// counted without branches.
+				sorted := bd.sorted[:len(keys)]
+				for _, v := range keys {
+					r := 0
+					for _, u := range keys {
+						r += int((u - v) >> 63)
+					}
+					sorted[r&15] = v
 				}
-				keys[j] = v
+				keys = sorted
+			} else {
+				for i := 1; i < len(keys); i++ {
+					v := keys[i]
+					j := i
+					for j > 0 && keys[j-1] > v {
+						keys[j] = keys[j-1]
+						j--
+					}
+					keys[j] = v
+				}
 			}
 			sb := bd.sbin[:nn]
 			for q, kk := range keys {
