@@ -64,7 +64,8 @@ type builder struct {
 	gEnd   []int32
 	gbuf   [256]uint8
 	sbin   []uint8 // the bin of each position of scw (for sweepGini)
-	// perGroup: sweepGini runs when groups average fewer examples than this (tests vary it).
+	// perGroup: sweepGini runs when groups average fewer examples than this, and for every
+	// tiny node; 0 turns it off (tests vary it).
 	perGroup int
 	scw      []classWeight // the node's classes and weights in bin order
 	bins     []uint8
@@ -342,6 +343,15 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				}
 			}
 			sb := bd.sbin[:nn]
+			if !bd.entropy && bd.perGroup > 0 {
+				// Gini: swept position by position, no groups needed.
+				for q, kk := range keys {
+					scw[q] = cws[uint32(kk)]
+					sb[q] = uint8(kk >> 32)
+				}
+				clear(left)
+				return bd.sweepGini(scw, sb, tot, w, s0)
+			}
 			for q, kk := range keys {
 				p := uint32(kk)
 				scw[q] = cws[p]
