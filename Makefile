@@ -150,6 +150,79 @@ fuzz-flow:
 	for f in FuzzReader FuzzDecode; do \
 	  $(GO) test ./data/flow/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
 
+# CUDA (issue 6). The CUDA build, bin/etch-cuda, links libcuda, cuBLAS and NVRTC; the default
+# bin/etch never does (it probes bin/etch-cuda in a subprocess and runs GPU trials in it).
+# kernels/cuda/fetch-cuda.sh fetches CUDA 11.8 headers, stub libraries and NVRTC from Debian's
+# non-free component into ~/.cache/etch/cuda-11.8 once (private apt configuration, ~800 MB
+# download) and prints the root; repeat runs cost nothing. The rpath (DT_RPATH, not RUNPATH, so that
+# libnvrtc's dlopen of its builtins library finds it too; nvrtc-check runs without
+# LD_LIBRARY_PATH to prove it) points at that root's NVRTC;
+# a GPU machine also needs libcuda.so.1 (the driver, >= 520) and libcublas.so.11 (Debian
+# libcublas11 or a CUDA 11.x toolkit; `kernels/cuda/fetch-cuda.sh --runtime` adds it to the cache,
+# as test-gpu and bench-gpu do).
+CUDA_FETCH := kernels/cuda/fetch-cuda.sh
+CUDA_ENV = R=$$($(CUDA_FETCH)) && L=$$R/usr/lib/x86_64-linux-gnu && export CGO_ENABLED=1 \
+  CGO_CFLAGS="-I$$R/usr/include" CGO_LDFLAGS="-L$$L/stubs -L$$L -Wl,--disable-new-dtags,-rpath,$$L" \
+  LD_LIBRARY_PATH="$$L$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"
+CUDA_ARCHS := compute_80 compute_90
+.PHONY: cuda cuda-check test-gpu bench-gpu gpu-present
+
+cuda: bin/etch-cuda
+bin/etch-cuda: FORCE
+	$(CUDA_ENV) && $(GO) build -tags cuda -ldflags '$(LDFLAGS)' -o bin/etch-cuda ./harness/cmd/etch
+
+# Everything about the CUDA code that a machine without a GPU can check: vet and staticcheck
+# with the cuda tag, the CUDA build, every .cu source through NVRTC for each architecture (any
+# diagnostic, warnings included, fails), the source package's tests, and the GPU tests of
+# kernels/cuda on the host emulator of the same kernels (-tags cudaemu: conformance, gradients,
+# CPU parity; g++ with C++20).
+cuda-check: $(STATICCHECK)
+	$(CUDA_ENV) && $(GO) vet -tags cuda ./... && $(STATICCHECK) -tags cuda ./kernels/... ./harness/runner/... ./harness/cmd/... \
+	  && $(GO) build -tags cuda -ldflags '$(LDFLAGS)' -o bin/etch-cuda ./harness/cmd/etch \
+	  && $(GO) build -tags cuda -o $(CACHE)/bin/nvrtc-check ./kernels/cuda/cmd/nvrtc-check \
+	  && env -u LD_LIBRARY_PATH $(CACHE)/bin/nvrtc-check $(CUDA_ARCHS) \
+	  && $(GO) test -count=1 -tags cuda ./kernels/cuda/cusrc \
+	  && $(GO) vet -tags cudaemu ./kernels/... ./harness/runner/... \
+	  && $(GO) test -count=1 -tags cudaemu ./kernels/cuda
+
+# The GPU targets stop at once, with the probe's reason, where no GPU is usable (the CUDA test
+# binaries cannot skip: gorgonia.org/cu exits at start-up without a device).
+gpu-present: cuda
+	@$(CUDA_FETCH) --runtime >/dev/null
+	@$(CUDA_ENV) && bin/etch-cuda devices || { echo "no usable NVIDIA GPU here (see above): test-gpu and bench-gpu need one" >&2; exit 1; }
+
+# kerneltest conformance, gradient checks and CPU comparisons on the GPU; every model type trained
+# on the GPU and on the CPU within the stated tolerances.
+test-gpu: gpu-present
+	$(CUDA_ENV) && $(GO) test -count=1 -tags cuda -v ./kernels/cuda/... 2>&1 | grep -Ev '^=== (RUN|PAUSE|CONT)' \
+	  && $(GO) test -count=1 -tags cuda -v -run 'OnGPU' ./harness/runner
+
+# GPU/CPU speedups: SGEMM, a cnn_lstm epoch on 20k GCseq-shaped flows, forest fit.
+bench-gpu: gpu-present
+	set -o pipefail; $(CUDA_ENV) && { $(GO) test -tags cuda -run '^$$' -bench 'Gemm' ./kernels/cuda \
+	  && $(GO) test -tags cuda -run '^$$' -bench 'GPU' -benchtime 2x ./harness/runner; } | tee $(CACHE)/bench-gpu.txt
+	awk -f kernels/cuda/speedup.awk $(CACHE)/bench-gpu.txt
+
+# Slurm executor: its integration tests on a real single-node cluster (slurm-up installs slurm-wlm
+# and munge when missing and starts the cluster; needs root). ETCH_SLURM=1 makes the cluster tests
+# fail instead of skipping when sinfo does not answer. The cluster stays up (make slurm-down).
+ETCH_SLURM_DIR ?= /tmp/etch-slurm
+.PHONY: slurm-test
+slurm-test: slurm-up
+	SLURM_CONF=$(ETCH_SLURM_DIR)/slurm.conf ETCH_SLURM=1 $(GO) test -count=1 -run 'Slurm' ./harness/cmd/etch
+
+# Real-time classification benchmarks (harness/realtime): packets/s and p99 decision latency with
+# a forest, decisions/s with cnn_lstm, and their yardsticks; single core.
+.PHONY: bench-realtime
+bench-realtime:
+	$(GO) test -run '^$$' -bench . -benchtime 20x -cpu 1 ./harness/realtime
+
+# Every model type trained through the CUDA backend's code on the host emulator, compared with
+# the CPU run (TestEveryModelOnGPU with -tags cudaemu; about 8 minutes on 2 cores, so not in CI).
+.PHONY: cuda-emu-models
+cuda-emu-models:
+	$(GO) test -count=1 -tags cudaemu -run 'EveryModelOnGPU' -v -timeout 30m ./harness/runner | grep -v 'level=INFO'
+
 # forest: etch and scikit-learn alternated round by round (ROUNDS, default 3), so that both see
 # the same load; prints each round's ratios and their medians (benchmark only; python3-sklearn).
 ROUNDS ?= 3

@@ -20,6 +20,9 @@ const (
 	EndActive = "active" // the flow lasted Config.ActiveTimeout; later packets start a new flow
 	EndEOF    = "eof"    // the input ended (Flush)
 	EndEvict  = "evict"  // the table held Config.MaxFlows flows; the least recently active went
+	// EndEarly marks the snapshot records given to Config.Early: the flow reached
+	// Config.EarlyPackets packets and goes on (it is emitted again when it ends).
+	EndEarly = "early"
 )
 
 // HandshakeTracker follows one flow's TLS or QUIC handshake. The table feeds it the flow's
@@ -67,6 +70,15 @@ type Config struct {
 	Version string
 	// Log receives warnings (default slog.Default()).
 	Log *slog.Logger
+	// Early, when not nil, is called with a snapshot of each flow the moment its EarlyPackets-th
+	// packet (both directions together) is added: the record the flow would give if it ended
+	// there, built by the same code as emitted records, with EndReason EndEarly and the TLS
+	// result found so far. The flow goes on and is emitted as usual when it ends, so a flow with
+	// at least EarlyPackets packets was seen by Early, and a shorter one was not (real-time
+	// classification decides on the first and on the end of the second). The record is reused
+	// after the call; an error stops the table like an emit error.
+	Early        func(*data.Record) error
+	EarlyPackets int
 }
 
 // Defaults returns c with every zero field set to its default.
@@ -98,6 +110,9 @@ func (c Config) Defaults() Config {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.Early != nil && c.EarlyPackets <= 0 {
+		c.EarlyPackets = c.SeqLen
 	}
 	return c
 }
@@ -186,6 +201,7 @@ type Table struct {
 	idleUS, activeUS, lingerUS int64
 
 	free    []*flow
+	earlyAt int64 // packets at which Config.Early is called; -1 when it is not set
 	rec     data.Record
 	scratch scratch
 	err     error
@@ -203,7 +219,10 @@ func NewTable(cfg Config, emit func(*data.Record) error) *Table {
 	cfg = cfg.Defaults()
 	t := &Table{cfg: cfg, emit: emit, flows: make(map[flowKey]*flow, 1024),
 		idleUS: cfg.IdleTimeout.Microseconds(), activeUS: cfg.ActiveTimeout.Microseconds(),
-		lingerUS: cfg.CloseLinger.Microseconds()}
+		lingerUS: cfg.CloseLinger.Microseconds(), earlyAt: -1}
+	if cfg.Early != nil {
+		t.earlyAt = int64(cfg.EarlyPackets)
+	}
 	n := cfg.SeqLen
 	t.rec.SeqSize = make([]int32, n)
 	t.rec.SeqPayload = make([]int32, n)
@@ -367,6 +386,9 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 	if len(p.Payload) > 0 && !f.tlsDone && !t.cfg.NoTLS {
 		t.track(f, p, fwd)
 	}
+	if f.pkts[0]+f.pkts[1] == t.earlyAt {
+		t.early(f)
+	}
 	if p.Proto == ProtoTCP && !f.closing {
 		switch {
 		case p.Flags&FlagRST != 0:
@@ -440,6 +462,35 @@ func (t *Table) finish(f *flow, reason string) {
 	}
 	delete(t.flows, f.key)
 	t.free = append(t.free, f)
+}
+
+// Advance moves the table's clock to tsUS (microseconds since the Unix epoch) without a packet,
+// ending the flows that are idle or done lingering by then: live capture calls it while no
+// packet arrives. A time before the clock is ignored. It returns an error (wrapping ErrEmit)
+// only when emit failed.
+func (t *Table) Advance(tsUS int64) error {
+	if t.err == nil && tsUS > t.nowUS {
+		t.nowUS = tsUS
+		t.expire()
+	}
+	return t.err
+}
+
+// early hands Config.Early the snapshot of f (its handshake result so far, without ending the
+// tracker).
+func (t *Table) early(f *flow) {
+	if t.err != nil {
+		return
+	}
+	tls, has := f.tls, f.hasTLS
+	if f.tracker != nil {
+		f.tls, f.hasTLS = f.tracker.Result(), true
+	}
+	t.fill(f, EndEarly)
+	f.tls, f.hasTLS = tls, has
+	if err := t.cfg.Early(&t.rec); err != nil {
+		t.err = fmt.Errorf("%w: %w", ErrEmit, err)
+	}
 }
 
 // Flush ends every flow (open ones with EndEOF) and resets the clock, so that the next input

@@ -15,9 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/etchlab/etch/data"
 	"github.com/etchlab/etch/harness/config"
 	"github.com/etchlab/etch/harness/model"
 	"github.com/etchlab/etch/harness/report"
+	"github.com/etchlab/etch/kernels/probe"
 )
 
 // ErrNoExecutor reports an executor kind this binary cannot run.
@@ -88,6 +90,11 @@ type Options struct {
 	WorkerCommand []string
 	// OpenBackend overrides backend selection (tests; nil: OpenBackend).
 	OpenBackend func(ctx context.Context, requested string, threads int) (any, report.Backend, error)
+	// CUDAWorker is the CUDA build of etch that a default build probes for a GPU and runs GPU
+	// trials in ("": probe.FindWorker(); NoCUDAWorker: no probe). ProbeGPU replaces the probe
+	// (tests; nil: probe.Run).
+	CUDAWorker string
+	ProbeGPU   func(ctx context.Context, worker string) (*probe.Report, error)
 }
 
 // Outcome is what a run produced.
@@ -115,7 +122,7 @@ func Plan(exp *config.Experiment, opts Options) ([]*TrialSpec, error) {
 		}
 		h, ok := hashes[abs]
 		if !ok {
-			h, err = FileHash(abs)
+			h, err = data.FileSHA256(abs)
 			if err != nil {
 				return nil, fmt.Errorf("dataset %s: %w", p.Config.Data.Path, err)
 			}
@@ -200,13 +207,26 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 		}
 		pending = append(pending, s)
 	}
-	jobs, threads := parallelism(exp, opts, len(pending), log)
-	for _, s := range pending {
-		s.Threads = threads
-	}
 	kind := opts.Executor
 	if kind == "" {
 		kind = exp.Executor.Kind
+	}
+	route, err := routeGPU(ctx, exp, opts, kind, len(pending), log)
+	if err != nil {
+		return nil, err
+	}
+	if route.worker != nil {
+		// One GPU: one trial at a time, with every core for its CPU-side work.
+		kind, opts.WorkerCommand = "process", route.worker
+		if opts.Jobs == 0 && exp.Executor.Jobs == 0 {
+			opts.Jobs = 1
+		}
+	}
+	jobs, threads := parallelism(exp, opts, len(pending), log)
+	for _, s := range pending {
+		s.Threads = threads
+		s.BackendNote = route.note
+		s.ModelDir = filepath.Join(out.Dir, ModelsDir, s.ID)
 	}
 	factories := opts.Executors
 	if factories == nil {

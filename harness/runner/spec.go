@@ -38,6 +38,9 @@ type TrialSpec struct {
 	Seed uint64 `json:"seed"`
 	// Backend is the requested backend (auto, cpu, cuda).
 	Backend string `json:"backend"`
+	// BackendNote, when set, is the reason a worker reports for running on the CPU: the planning
+	// process found no usable GPU (see Options.CUDAWorker).
+	BackendNote string `json:"backend_note,omitempty"`
 	// Threads is how many threads the trial's models may use.
 	Threads int `json:"threads"`
 	// EtchVersion is the version of the binary that planned the trial.
@@ -46,6 +49,9 @@ type TrialSpec struct {
 	Key string `json:"key"`
 	// Result is where a worker process writes the TrialResult (atomically).
 	Result string `json:"result,omitempty"`
+	// ModelDir, when set, is where the trial saves each model fitted on its first fold as
+	// NAME.etchm (package harness/model/saved), for etch classify. Not part of the cache key.
+	ModelDir string `json:"model_dir,omitempty"`
 }
 
 // DatasetRef names a dataset file and its content.

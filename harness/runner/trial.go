@@ -150,6 +150,9 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 	if err != nil {
 		return err
 	}
+	if s.BackendNote != "" && binfo.Used == "cpu" {
+		binfo.Reason = s.BackendNote
+	}
 	res.Backend = binfo
 	ds, err := w.load(ctx, s.Dataset.Abs, loadOptions(c))
 	if err != nil {
@@ -196,7 +199,7 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 	}
 	var testRows []int
 	for fi, f := range folds {
-		train, val, test, err := foldData(ds, f, c.Data.Scale)
+		train, val, test, sc, err := foldData(ds, f, c.Data.Scale)
 		if err != nil {
 			return err
 		}
@@ -233,6 +236,9 @@ func (w *Worker) run(ctx context.Context, s *TrialSpec, res *TrialResult) error 
 				a.curve = h.History()
 			}
 			fitted[ms.Name] = m
+			if fi == 0 && s.ModelDir != "" {
+				w.saveModel(s, ms, m, ds, sc)
+			}
 		}
 	}
 	yTest := make([]int32, len(testRows))
@@ -327,21 +333,21 @@ func modelSpec(ms config.Model) model.Spec {
 
 // foldData scales the dataset with a scaler fitted on the fold's training rows and slices it
 // into training, validation (nil when empty) and test sets.
-func foldData(ds *data.Dataset, f eval.Fold, scale string) (train, val, test *model.Data, err error) {
-	sc, err := data.Fit(ds, f.Train, data.ScaleOptions{Method: scale})
+func foldData(ds *data.Dataset, f eval.Fold, scale string) (train, val, test *model.Data, sc *data.Scaler, err error) {
+	sc, err = data.Fit(ds, f.Train, data.ScaleOptions{Method: scale})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	all := &model.Data{N: ds.N, TabNames: ds.TabNames, SeqLen: ds.SeqLen, SeqChannels: ds.SeqChannels,
 		Tab: slices.Clone(ds.Tab), Seq: slices.Clone(ds.Seq), Y: ds.Y, Classes: len(ds.ClassNames), ClassNames: ds.ClassNames}
 	if err := sc.Apply(all.TabNames, all.Tab, all.SeqChannels, all.Seq); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	train, test = all.Slice(f.Train), all.Slice(f.Test)
 	if len(f.Val) > 0 {
 		val = all.Slice(f.Val)
 	}
-	return train, val, test, nil
+	return train, val, test, sc, nil
 }
 
 func accuracy(y []int32, proba []float32, k int) float64 {
@@ -387,7 +393,7 @@ func short(h string) string {
 	return h
 }
 
-// fileHash memoises FileHash per path, size and modification time.
+// fileHash memoises data.FileSHA256 per path, size and modification time.
 func (w *Worker) fileHash(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -397,7 +403,7 @@ func (w *Worker) fileHash(path string) (string, error) {
 	if h, ok := w.hashes.Load(key); ok {
 		return h.(string), nil
 	}
-	h, err := FileHash(path)
+	h, err := data.FileSHA256(path)
 	if err != nil {
 		return "", err
 	}

@@ -5,9 +5,32 @@
 # the files a build needs. Prints the root to use as R in CGO_CFLAGS=-I$R/usr/include,
 # CGO_LDFLAGS=-L$R/usr/lib/x86_64-linux-gnu/stubs and LD_LIBRARY_PATH=$R/usr/lib/x86_64-linux-gnu.
 # Repeat runs find the cache and cost nothing.
+#
+# With --runtime it also fetches cuBLAS 11 (libcublas11, libcublaslt11; about 250 MB) into the same
+# root, for running bin/etch-cuda on a GPU machine that has the NVIDIA driver but no CUDA 11
+# toolkit (bin/etch-cuda's rpath points at $R/usr/lib/x86_64-linux-gnu).
 set -euo pipefail
 CACHE=${ETCH_CUDA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/etch/cuda-11.8}
 R=$CACHE/root
+if [ "${1:-}" = "--runtime" ]; then
+  "$0" >/dev/null
+  if [ -f "$R/.runtime-complete" ]; then echo "$R"; exit 0; fi
+  APT=$CACHE/apt
+  O=(-o "Dir::Etc::SourceList=$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
+     -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache::Archives=$APT/archives"
+     -o Dir::State::status=/dev/null -o APT::Sandbox::User=root -q)
+  echo "fetch-cuda: downloading libcublas11 and libcublaslt11 (about 250 MB, once)" >&2
+  mkdir -p "$APT/lists/partial" "$APT/debs"
+  apt-get "${O[@]}" update >/dev/null
+  (cd "$APT/debs" && apt-get "${O[@]}" download libcublas11 libcublaslt11 >/dev/null)
+  rm -rf "$CACHE/rt.tmp" && mkdir -p "$CACHE/rt.tmp"
+  for p in libcublas11 libcublaslt11; do dpkg-deb -x "$APT"/debs/${p}_*.deb "$CACHE/rt.tmp"; done
+  cp -a "$CACHE"/rt.tmp/usr/lib/x86_64-linux-gnu/libcublas*.so.11* "$R/usr/lib/x86_64-linux-gnu/"
+  rm -rf "$CACHE/rt.tmp" "$APT"/debs/libcublas*.deb
+  touch "$R/.runtime-complete"
+  echo "$R"
+  exit 0
+fi
 if [ -f "$R/.complete" ]; then echo "$R"; exit 0; fi
 
 APT=$CACHE/apt
