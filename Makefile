@@ -222,3 +222,13 @@ bench-realtime:
 .PHONY: cuda-emu-models
 cuda-emu-models:
 	$(GO) test -count=1 -tags cudaemu -run 'EveryModelOnGPU' -v -timeout 30m ./harness/runner | grep -v 'level=INFO'
+
+# forest: etch and scikit-learn alternated round by round (ROUNDS, default 3), so that both see
+# the same load; prints each round's ratios and their medians (benchmark only; python3-sklearn).
+ROUNDS ?= 3
+.PHONY: forest-yardstick-paired
+forest-yardstick-paired:
+	mkdir -p $(CACHE)
+	ETCH_FOREST_CSV=$(CACHE)/forest-gcseq.csv $(GO) test -count=1 -run TestYardstickCSV ./harness/model/forest
+	$(GO) test -c -o $(CACHE)/forest.test ./harness/model/forest
+	/usr/bin/python3 harness/model/forest/testdata/paired_yardstick.py $(CACHE)/forest-gcseq.csv $(CACHE)/forest.test $(ROUNDS)

@@ -33,6 +33,11 @@ func binEdges(col []float32, maxBins int, rng *rand.Rand, scratch []float32) ([]
 		return nil, vals
 	}
 	slices.Sort(vals)
+	return edgesOf(vals, maxBins), vals
+}
+
+// edgesOf returns the bin edges (see binEdges) of the sorted values vals (no NaN, at least one).
+func edgesOf(vals []float32, maxBins int) []float32 {
 	distinct := 1
 	for i := 1; i < len(vals); i++ {
 		if vals[i] != vals[i-1] {
@@ -47,7 +52,7 @@ func binEdges(col []float32, maxBins int, rng *rand.Rand, scratch []float32) ([]
 				edges = append(edges, midpoint(vals[i-1], vals[i]))
 			}
 		}
-		return edges, vals
+		return edges
 	}
 	edges = make([]float32, 0, maxBins-1)
 	for k := 1; k < maxBins; k++ {
@@ -68,7 +73,94 @@ func binEdges(col []float32, maxBins int, rng *rand.Rand, scratch []float32) ([]
 			edges = append(edges, e)
 		}
 	}
-	return edges, vals
+	return edges
+}
+
+// binScratch is one binning worker's memory.
+type binScratch struct {
+	col       []float32
+	keys, tmp []uint64
+	vals      []float32
+}
+
+// binColumn writes the bin of every value of col into dst and returns the bin edges, as binEdges
+// and binOf would. Columns up to maxBinSample values are sorted whole, by a radix sort of their
+// order keys, and binned by one pass over the sorted order; longer ones go through binEdges on
+// a sample of rng and binOf.
+func binColumn(col []float32, maxBins int, rng *rand.Rand, s *binScratch, dst []uint8) []float32 {
+	if len(col) > maxBinSample {
+		var e []float32
+		e, s.vals = binEdges(col, maxBins, rng, s.vals)
+		for i, v := range col {
+			dst[i] = binOf(e, v)
+		}
+		return e
+	}
+	keys := s.keys[:0]
+	for i, v := range col {
+		keys = append(keys, uint64(orderKey(v))<<32|uint64(i))
+	}
+	s.keys = keys
+	if cap(s.tmp) < len(keys) {
+		s.tmp = make([]uint64, len(keys))
+	}
+	keys = radixSort(keys, s.tmp[:len(keys)])
+	vals := s.vals[:0]
+	for _, k := range keys {
+		kk := uint32(k >> 32)
+		if kk == math.MaxUint32 { // NaN, sorted last
+			break
+		}
+		if kk>>31 != 0 {
+			kk &^= 1 << 31
+		} else {
+			kk = ^kk
+		}
+		vals = append(vals, math.Float32frombits(kk))
+	}
+	s.vals = vals
+	var edges []float32
+	if len(vals) > 0 {
+		edges = edgesOf(vals, maxBins)
+	}
+	e := 0
+	for t, k := range keys {
+		if t < len(vals) {
+			for e < len(edges) && vals[t] > edges[e] {
+				e++
+			}
+		} else {
+			e = len(edges)
+		}
+		dst[uint32(k)] = uint8(e)
+	}
+	return edges
+}
+
+// radixSort sorts a by its upper 32 bits (stable, least significant byte first), using tmp (as
+// long as a); it returns the sorted slice, a or tmp.
+func radixSort(a, tmp []uint64) []uint64 {
+	for shift := 32; shift < 64; shift += 8 {
+		var cnt [256]int
+		for _, v := range a {
+			cnt[(v>>shift)&255]++
+		}
+		if cnt[(a[0]>>shift)&255] == len(a) {
+			continue
+		}
+		n := 0
+		for i, c := range cnt {
+			cnt[i] = n
+			n += c
+		}
+		for _, v := range a {
+			b := (v >> shift) & 255
+			tmp[cnt[b]] = v
+			cnt[b]++
+		}
+		a, tmp = tmp, a
+	}
+	return a
 }
 
 // midpoint returns a float32 e with a <= e < b, halfway where float32 allows.

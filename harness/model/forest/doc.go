@@ -9,14 +9,22 @@
 // candidate features without replacement as scikit-learn does (features already found constant
 // higher up count as drawn but cost nothing; drawing goes on past max_features until one
 // non-constant feature was seen) and finds the best bin boundary by Gini or entropy, from a
-// counting sort (or, for tiny nodes, an insertion sort) of the node's examples by bin; entropy on
-// large nodes uses a class histogram per bin. Split thresholds are
-// kept as raw feature values (the upper edge of the bin), so prediction needs no binning and an ONNX
-// export (TreeEnsembleClassifier, BRANCH_LEQ) compares exactly the same numbers.
+// counting sort (or, for tiny nodes, a rank or insertion sort) of the node's examples by bin;
+// Gini nodes whose bins hold few examples are swept position by position without branches, and
+// entropy on large nodes uses a class histogram per bin. Columns are binned by one pass over a
+// radix-sorted order. Split thresholds are kept as raw feature values (the upper edge of the
+// bin), so prediction needs no binning and an ONNX export (TreeEnsembleClassifier, BRANCH_LEQ)
+// compares exactly the same numbers.
 //
-// Prediction flattens all trees into one pre-order node array (left child next to its parent)
-// and walks blocks of rows through one tree at a time, several rows interleaved, with sparse
-// leaf distributions; rows are split across threads.
+// Prediction derives its own structures from the saved nodes: 16-byte inner nodes (the threshold
+// as an order-preserving integer key, the feature, both children, where a child is an inner node
+// or a leaf reference; a pure leaf's reference carries its class) and one slab of the other
+// leaves' distributions. Blocks of rows walk one tree after another. On CPUs with AVX-512 the
+// walk is Go assembly (walk_amd64.s: 48 lanes that gather nodes and row values and refill a lane
+// with the next row as soon as its row reached a leaf), hand-written because the compiler does
+// not vectorise gathers and a scalar walk is bound by one dependent load after another; its
+// pure-Go twin (walkGo, also used with -tags purego and on other architectures) steps eight rows
+// together, and tests check both against a plain walk over the saved nodes.
 //
 // The native format (Save, Load) is versioned and checked: every count is bounded, every child
 // index must point forward inside its tree, and a checksum closes the file, so a damaged or hostile

@@ -225,7 +225,7 @@ func Load(in io.Reader, env model.Env) (*Model, error) {
 		r.fail("%d nodes for %d trees", nodes, trees)
 	case leaves < trees || leaves > nodes:
 		r.fail("%d leaves for %d nodes", leaves, nodes)
-	case entries < leaves || entries > leaves*classes:
+	case entries < leaves || entries > leaves*classes || entries > maxNodes:
 		r.fail("%d leaf entries for %d leaves", entries, leaves)
 	case plen > maxParams:
 		r.fail("parameters of %d bytes", plen)

@@ -14,9 +14,9 @@ import (
 // ErrNotFitted reports a forest used before Fit or Load.
 var ErrNotFitted = errors.New("forest is not fitted")
 
-// predictBlock is the number of rows walked through one tree before the next tree: large enough
-// to reuse the tree's upper nodes from cache, small enough for the rows to stay in L2.
-const predictBlock = 512
+// blockRows is the most rows walked through one tree before the next tree: large enough to
+// reuse the tree's nodes from cache, small enough for the rows (4 bytes a feature) to stay in L2.
+const blockRows = 2048
 
 // PredictProba writes the mean of the trees' leaf class distributions for every example of x,
 // row-major x.N × Classes, into dst.
@@ -34,12 +34,17 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 	if len(dst) < x.N*k {
 		return fmt.Errorf("%w: dst %d < %d×%d", model.ErrShape, len(dst), x.N, k)
 	}
-	bs := predictBlock
+	if x.N == 0 {
+		return nil
+	}
+	// An equal number of blocks for every worker, each of at most bs rows.
+	bs := blockRows
 	if m.block > 0 {
 		bs = m.block
 	}
-	blocks := (x.N + bs - 1) / bs
-	workers := min(m.threads(), blocks)
+	workers := max(1, min(m.threads(), (x.N+63)/64))
+	blocks := workers * ((x.N + workers*bs - 1) / (workers * bs))
+	bs = (x.N + blocks - 1) / blocks
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Bool
@@ -47,8 +52,7 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]uint32, bs*m.features)
-			leaves := make([]int32, bs)
+			wb := newWalkBuf(bs, m.features)
 			for {
 				bi := int(next.Add(1) - 1)
 				if bi >= blocks {
@@ -60,7 +64,9 @@ func (m *Model) PredictProba(ctx context.Context, x *model.Data, dst []float32) 
 				}
 				r0 := bi * bs
 				r1 := min(r0+bs, x.N)
-				m.predictBlock(x, r0, r1, buf, leaves, dst[r0*k:r1*k])
+				if r0 < r1 {
+					m.predictBlock(x, r0, r1, wb, dst[r0*k:r1*k])
+				}
 			}
 		}()
 	}
@@ -99,95 +105,111 @@ func gather(x *model.Data, r0, r1 int, buf []uint32) {
 	}
 }
 
-func (m *Model) predictBlock(x *model.Data, r0, r1 int, buf []uint32, leaves []int32, out []float32) {
-	gather(x, r0, r1, buf)
+// walkBuf is one prediction worker's scratch memory for a block of rows.
+type walkBuf struct {
+	rows   []uint32 // order keys, row-major, and one more row of zeros (see walkAsm)
+	leaves []int32  // the leaf each row reached (negative, see pnode), and one more slot
+}
+
+func newWalkBuf(rows, f int) *walkBuf {
+	return &walkBuf{rows: make([]uint32, (rows+1)*f), leaves: make([]int32, rows+1)}
+}
+
+func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float32) {
+	gather(x, r0, r1, wb.rows)
 	nr := r1 - r0
 	f, k := m.features, m.classes
 	clear(out)
-	trees := len(m.roots) - 1
-	for t := range trees {
-		m.walk(m.roots[t], buf[:nr*f], f, leaves[:nr])
-		for r, l := range leaves[:nr] {
+	clear(wb.rows[nr*f : (nr+1)*f])
+	leaves := wb.leaves[:nr]
+	pleaf := m.pleaf
+	for _, root := range m.proot {
+		walk(m.pnodes, root, wb.rows[:(nr+1)*f], f, wb.leaves[:nr+1])
+		for r, l := range leaves {
 			o := out[r*k : (r+1)*k]
-			a, b := m.leafOff[l], m.leafOff[l+1]
-			cls, p := m.leafCls[a:b], m.leafP[a:b]
-			for e, c := range cls {
-				o[c] += p[e]
+			if v := ^l; v&pureLeaf != 0 {
+				o[v&^pureLeaf]++
+				continue
+			}
+			for e := ^l; ; e++ {
+				le := pleaf[e]
+				o[le.cls&^lastEntry] += le.p
+				if le.cls&lastEntry != 0 {
+					break
+				}
 			}
 		}
 	}
-	inv := 1 / float32(trees)
+	inv := 1 / float32(len(m.proot))
 	for i := range out {
 		out[i] *= inv
 	}
 }
 
-// walk sends every row of rows (order keys, f per row) down the tree rooted at root and writes
-// the leaf each reaches. The walk is branch-free: a leaf loops to itself (its key 0 is below
-// every row key), the step is integer arithmetic (mask -1 when the row's key exceeds the node's,
-// i.e. it goes right), and eight rows step together, their loads overlapping, until none moved.
-// The lanes are spelled out so that the compiler keeps them in registers.
-func (m *Model) walk(root int32, rows []uint32, f int, leaves []int32) {
-	wn := m.wnodes
+// walk sends the first len(leaves)-1 rows of rows (order keys, f per row; the last row is
+// scratch) down the tree rooted at root and writes the leaf each reaches (a negative child, see pnode) into
+// leaves. It uses the assembly walk where the CPU has one, else walkGo.
+func walk(pn []pnode, root int32, rows []uint32, f int, leaves []int32) {
+	nr := len(leaves) - 1
+	if root < 0 {
+		for r := range leaves[:nr] {
+			leaves[r] = root
+		}
+		return
+	}
+	if nr >= walkAsmMin && walkAsm(pn, root, rows, f, leaves) {
+		return
+	}
+	walkGo(pn, root, rows[:nr*f], f, leaves[:nr])
+}
+
+// walkGo is the pure-Go walk. Eight rows step together, their loads overlapping; a step is
+// branch-free (the child is picked by indexing with the comparison's outcome), and a row that
+// reached its leaf stays at its last inner node, so it keeps finding the same leaf until all
+// eight are done. The lanes are spelled out so that the compiler keeps them in registers.
+func walkGo(pn []pnode, root int32, rows []uint32, f int, leaves []int32) {
 	nr := len(leaves)
 	r := 0
 	for ; r+8 <= nr; r += 8 {
 		b0, b1, b2, b3, b4, b5, b6, b7 := (r+0)*f, (r+1)*f, (r+2)*f, (r+3)*f, (r+4)*f, (r+5)*f, (r+6)*f, (r+7)*f
 		n0, n1, n2, n3, n4, n5, n6, n7 := root, root, root, root, root, root, root, root
+		lv := leaves[r : r+8 : r+8]
 		for {
-			d0 := wn[n0]
-			k0 := int32((int64(d0.key) - int64(rows[b0+int(d0.feat)])) >> 63)
-			m0 := (n0 + 1) ^ (((n0 + 1) ^ d0.right) & k0)
-			d1 := wn[n1]
-			k1 := int32((int64(d1.key) - int64(rows[b1+int(d1.feat)])) >> 63)
-			m1 := (n1 + 1) ^ (((n1 + 1) ^ d1.right) & k1)
-			d2 := wn[n2]
-			k2 := int32((int64(d2.key) - int64(rows[b2+int(d2.feat)])) >> 63)
-			m2 := (n2 + 1) ^ (((n2 + 1) ^ d2.right) & k2)
-			d3 := wn[n3]
-			k3 := int32((int64(d3.key) - int64(rows[b3+int(d3.feat)])) >> 63)
-			m3 := (n3 + 1) ^ (((n3 + 1) ^ d3.right) & k3)
-			d4 := wn[n4]
-			k4 := int32((int64(d4.key) - int64(rows[b4+int(d4.feat)])) >> 63)
-			m4 := (n4 + 1) ^ (((n4 + 1) ^ d4.right) & k4)
-			d5 := wn[n5]
-			k5 := int32((int64(d5.key) - int64(rows[b5+int(d5.feat)])) >> 63)
-			m5 := (n5 + 1) ^ (((n5 + 1) ^ d5.right) & k5)
-			d6 := wn[n6]
-			k6 := int32((int64(d6.key) - int64(rows[b6+int(d6.feat)])) >> 63)
-			m6 := (n6 + 1) ^ (((n6 + 1) ^ d6.right) & k6)
-			d7 := wn[n7]
-			k7 := int32((int64(d7.key) - int64(rows[b7+int(d7.feat)])) >> 63)
-			m7 := (n7 + 1) ^ (((n7 + 1) ^ d7.right) & k7)
-			moved := (m0 ^ n0) | (m1 ^ n1) | (m2 ^ n2) | (m3 ^ n3) | (m4 ^ n4) | (m5 ^ n5) | (m6 ^ n6) | (m7 ^ n7)
-			n0, n1, n2, n3, n4, n5, n6, n7 = m0, m1, m2, m3, m4, m5, m6, m7
-			if moved == 0 {
+			d0 := &pn[n0]
+			x0 := d0.child[((uint64(d0.key)-uint64(rows[b0+int(d0.feat)]))>>63)&1]
+			d1 := &pn[n1]
+			x1 := d1.child[((uint64(d1.key)-uint64(rows[b1+int(d1.feat)]))>>63)&1]
+			d2 := &pn[n2]
+			x2 := d2.child[((uint64(d2.key)-uint64(rows[b2+int(d2.feat)]))>>63)&1]
+			d3 := &pn[n3]
+			x3 := d3.child[((uint64(d3.key)-uint64(rows[b3+int(d3.feat)]))>>63)&1]
+			d4 := &pn[n4]
+			x4 := d4.child[((uint64(d4.key)-uint64(rows[b4+int(d4.feat)]))>>63)&1]
+			d5 := &pn[n5]
+			x5 := d5.child[((uint64(d5.key)-uint64(rows[b5+int(d5.feat)]))>>63)&1]
+			d6 := &pn[n6]
+			x6 := d6.child[((uint64(d6.key)-uint64(rows[b6+int(d6.feat)]))>>63)&1]
+			d7 := &pn[n7]
+			x7 := d7.child[((uint64(d7.key)-uint64(rows[b7+int(d7.feat)]))>>63)&1]
+			if x0&x1&x2&x3&x4&x5&x6&x7 < 0 {
+				lv[0], lv[1], lv[2], lv[3], lv[4], lv[5], lv[6], lv[7] = x0, x1, x2, x3, x4, x5, x6, x7
 				break
 			}
+			n0, n1, n2, n3 = stay(n0, x0), stay(n1, x1), stay(n2, x2), stay(n3, x3)
+			n4, n5, n6, n7 = stay(n4, x4), stay(n5, x5), stay(n6, x6), stay(n7, x7)
 		}
-		leaves[r+0] = m.leafOf[n0]
-		leaves[r+1] = m.leafOf[n1]
-		leaves[r+2] = m.leafOf[n2]
-		leaves[r+3] = m.leafOf[n3]
-		leaves[r+4] = m.leafOf[n4]
-		leaves[r+5] = m.leafOf[n5]
-		leaves[r+6] = m.leafOf[n6]
-		leaves[r+7] = m.leafOf[n7]
 	}
 	for ; r < nr; r++ {
-		n0 := root
-		b := r * f
-		for {
-			d := &wn[n0]
-			next := d.right
-			if rows[b+int(d.feat)] <= d.key {
-				next = n0 + 1
-			}
-			if next == n0 {
-				break
-			}
-			n0 = next
+		n, b := root, r*f
+		for n >= 0 {
+			d := &pn[n]
+			n = d.child[((uint64(d.key)-uint64(rows[b+int(d.feat)]))>>63)&1]
 		}
-		leaves[r] = m.leafOf[n0]
+		leaves[r] = n
 	}
+}
+
+// stay returns next when it is an inner node, else n (a row that reached a leaf stays put).
+func stay(n, next int32) int32 {
+	return next ^ ((next ^ n) & (next >> 31))
 }

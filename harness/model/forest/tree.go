@@ -55,16 +55,25 @@ type builder struct {
 	hist []float64 // bin × class weights
 	binW []float64
 	binN []int32
+	cnt  [256]int32 // counting sort, even positions: all zero between uses
+	cnt2 [256]int32 // odd positions
 	keys []uint64
-	gBin []uint8
-	gEnd []int32
-	scw  []classWeight // the node's classes and weights in bin order
-	bins []uint8
-	left []float64
-	tot  []float64 // class totals per stack slot
-	cur  []float64
-	ltot []float64
-	perm []int32
+	// sorted: the keys of a node of at most 16 examples in order
+	sorted [16]uint64
+	gBin   []uint8
+	gEnd   []int32
+	gbuf   [256]uint8
+	sbin   []uint8 // the bin of each position of scw (for sweepGini)
+	// perGroup: sweepGini runs when groups average fewer examples than this, and for every
+	// tiny node; 0 turns it off (tests vary it).
+	perGroup int
+	scw      []classWeight // the node's classes and weights in bin order
+	bins     []uint8
+	left     []float64
+	tot      []float64 // class totals per stack slot
+	cur      []float64
+	ltot     []float64
+	perm     []int32
 	// constFeats[:n] are the known constant features of the node being split, in the order
 	// siblings and children rely on (scikit-learn's invariant).
 	constFeats []int32
@@ -73,10 +82,10 @@ type builder struct {
 
 func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int) *builder {
 	perm := make([]int32, b.f)
-	return &builder{b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
+	return &builder{perGroup: 4, b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
 		idx: make([]int32, 0, b.n), cw8: make([]classWeight, 0, b.n),
 		count: make([]int32, b.n), hist: make([]float64, 256*k), binW: make([]float64, 256),
-		binN: make([]int32, 257), scw: make([]classWeight, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
+		binN: make([]int32, 257), scw: make([]classWeight, b.n), sbin: make([]uint8, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
 		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
 }
 
@@ -283,7 +292,6 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 	minLeaf := int32(bd.cfg.minLeaf)
 	nb := len(bd.b.edges[feat]) + 1
 	left := bd.left
-	clear(left)
 	best, bestBin := math.Inf(-1), uint8(0)
 	sl, sr, wl := 0.0, s0, 0.0
 	var nl int32
@@ -295,60 +303,140 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		// groups: the bins present, in order, and the end of each in order.
 		gBin, gEnd := bd.gBin[:0], bd.gEnd[:0]
 		if nn <= 32 {
+			// Constant features (common deep down) are found before any sorting.
+			b0, diff := col[idx[0]], false
+			for _, i := range idx[1:] {
+				if col[i] != b0 {
+					diff = true
+					break
+				}
+			}
+			if !diff {
+				return 0, 0, true
+			}
 			keys := bd.keys[:0]
 			for p, i := range idx {
 				keys = append(keys, uint64(col[i])<<32|uint64(p))
 			}
 			bd.keys = keys
-			for i := 1; i < len(keys); i++ {
-				v := keys[i]
-				j := i
-				for j > 0 && keys[j-1] > v {
-					keys[j] = keys[j-1]
-					j--
+			if len(keys) <= 16 {
+				// Rank sort: each key's place is the number of smaller keys (all distinct),
+				// counted without branches.
+				sorted := bd.sorted[:len(keys)]
+				for _, v := range keys {
+					r := 0
+					for _, u := range keys {
+						r += int((u - v) >> 63)
+					}
+					sorted[r&15] = v
 				}
-				keys[j] = v
+				keys = sorted
+			} else {
+				for i := 1; i < len(keys); i++ {
+					v := keys[i]
+					j := i
+					for j > 0 && keys[j-1] > v {
+						keys[j] = keys[j-1]
+						j--
+					}
+					keys[j] = v
+				}
 			}
-			if keys[0]>>32 == keys[len(keys)-1]>>32 {
-				return 0, 0, true
+			sb := bd.sbin[:nn]
+			if !bd.entropy && bd.perGroup > 0 {
+				// Gini: swept position by position, no groups needed.
+				for q, kk := range keys {
+					scw[q] = cws[uint32(kk)]
+					sb[q] = uint8(kk >> 32)
+				}
+				clear(left)
+				return bd.sweepGini(scw, sb, tot, w, s0)
 			}
 			for q, kk := range keys {
 				p := uint32(kk)
 				scw[q] = cws[p]
+				sb[q] = uint8(kk >> 32)
 				if q+1 == len(keys) || keys[q+1]>>32 != kk>>32 {
 					gBin = append(gBin, uint8(kk>>32))
 					gEnd = append(gEnd, int32(q+1))
 				}
 			}
 		} else {
+			// Counting sort over the bins present (lo..hi), even and odd positions counted
+			// apart (a bin's even ones first) so that runs of one bin do not serialise on one
+			// counter; cnt and cnt2 are all zero between calls.
 			bins := bd.bins[:nn]
-			cnt := bd.binN[:nb+1]
-			clear(cnt)
-			for p, i := range idx {
-				b := col[i]
+			ce, co := &bd.cnt, &bd.cnt2
+			lo, hi := col[idx[0]], col[idx[0]]
+			p := 0
+			for ; p+1 < len(idx); p += 2 {
+				b0, b1 := col[idx[p]], col[idx[p+1]]
+				bins[p], bins[p+1] = b0, b1
+				ce[b0]++
+				co[b1]++
+				lo, hi = min(lo, b0, b1), max(hi, b0, b1)
+			}
+			if p < len(idx) {
+				b := col[idx[p]]
 				bins[p] = b
-				cnt[int(b)+1]++
+				ce[b]++
+				lo, hi = min(lo, b), max(hi, b)
 			}
-			for b := 1; b <= nb; b++ {
-				c := cnt[b]
-				if c == nn {
-					return 0, 0, true
-				}
-				if c != 0 {
-					gBin = append(gBin, uint8(b-1))
-				}
-				cnt[b] = c + cnt[b-1]
+			if lo == hi {
+				ce[lo], co[lo] = 0, 0
+				return 0, 0, true
 			}
-			for p, b := range bins {
-				q := cnt[b]
+			// Branch-free: every bin is written, only present ones advance g (a branch here
+			// mispredicts on every other bin of a sparse range).
+			var s int32
+			gb := bd.gbuf[:]
+			g := 0
+			for b := int(lo); b <= int(hi); b++ {
+				e, o := ce[b], co[b]
+				gb[g&255] = uint8(b)
+				ce[b] = s
+				co[b] = s + e
+				s += e + o
+				v := uint32(e | o)
+				g += int((v | -v) >> 31)
+			}
+			gBin = append(gBin, gb[:g]...)
+			p = 0
+			if bd.perElement(nn, len(gBin)) {
+				sb := bd.sbin[:nn]
+				for ; p+1 < len(bins); p += 2 {
+					b0, b1 := bins[p], bins[p+1]
+					q0, q1 := ce[b0], co[b1]
+					scw[q0], scw[q1] = cws[p], cws[p+1]
+					sb[q0], sb[q1] = b0, b1
+					ce[b0], co[b1] = q0+1, q1+1
+				}
+			} else {
+				for ; p+1 < len(bins); p += 2 {
+					b0, b1 := bins[p], bins[p+1]
+					q0, q1 := ce[b0], co[b1]
+					scw[q0], scw[q1] = cws[p], cws[p+1]
+					ce[b0], co[b1] = q0+1, q1+1
+				}
+			}
+			if p < len(bins) {
+				b := bins[p]
+				q := ce[b]
 				scw[q] = cws[p]
-				cnt[b] = q + 1
+				bd.sbin[q] = b
+				ce[b] = q + 1
 			}
 			for _, b := range gBin {
-				gEnd = append(gEnd, cnt[b])
+				gEnd = append(gEnd, co[b])
 			}
+			clear(ce[lo : int(hi)+1])
+			clear(co[lo : int(hi)+1])
 		}
 		bd.gBin, bd.gEnd = gBin, gEnd
+		clear(left)
+		if bd.perElement(nn, len(gBin)) {
+			return bd.sweepGini(scw, bd.sbin[:nn], tot, w, s0)
+		}
 		// Sweep positions in bin order; a boundary lies after each bin.
 		q := 0
 		for g, end := range gEnd[:len(gEnd)-1] {
@@ -395,6 +483,7 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		}
 		return bestBin, best, false
 	}
+	clear(left)
 	hist, binW, binN := bd.hist[:nb*k], bd.binW[:nb], bd.binN[:nb]
 	clear(hist)
 	clear(binW)
@@ -442,4 +531,54 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 		}
 	}
 	return bestBin, best, false
+}
+
+// perElement says whether a Gini node of nn examples in groups bins is swept by sweepGini:
+// when groups are small, their ends are frequent and irregular, and a loop per group mispredicts.
+func (bd *builder) perElement(nn int32, groups int) bool {
+	return !bd.entropy && int(nn) < bd.perGroup*groups
+}
+
+// noBoundary is added to a candidate's score: -Inf where no bin boundary follows a position.
+var noBoundary = [2]float64{math.Inf(-1), 0}
+
+// sweepGini is the Gini sweep of evalFeature one position at a time: scw holds the node's
+// classes and weights in bin order, sbin their bins. Every position between min_samples_leaf
+// and nn-min_samples_leaf is scored without a branch; those not followed by another bin score
+// -Inf. It finds exactly the boundary the sweep per group finds.
+func (bd *builder) sweepGini(scw []classWeight, sbin []uint8, tot []float64, w, s0 float64) (uint8, float64, bool) {
+	nn := len(scw)
+	minLeaf := bd.cfg.minLeaf
+	left := bd.left
+	best, bestQ := math.Inf(-1), -1
+	sl, sr, wl := 0.0, s0, 0.0
+	for _, e := range scw[:min(minLeaf-1, nn)] {
+		c, wt := e.c, float64(e.w)
+		a := left[c]
+		r := tot[c] - a
+		sl += (2*a + wt) * wt
+		sr += (wt - 2*r) * wt
+		left[c] = a + wt
+		wl += wt
+	}
+	for q := minLeaf - 1; q < nn-minLeaf; q++ {
+		e := scw[q]
+		c, wt := e.c, float64(e.w)
+		a := left[c]
+		r := tot[c] - a
+		sl += (2*a + wt) * wt
+		sr += (wt - 2*r) * wt
+		left[c] = a + wt
+		wl += wt
+		d := uint32(sbin[q] ^ sbin[q+1])
+		wr := w - wl
+		num, den := sl*wr+sr*wl+noBoundary[(d|-d)>>31], wl*wr
+		if num > best*den {
+			best, bestQ = num/den, q
+		}
+	}
+	if bestQ < 0 {
+		return 0, math.Inf(-1), false
+	}
+	return sbin[bestQ], best, false
 }
