@@ -134,6 +134,7 @@ type pktRec struct {
 
 type flow struct {
 	key     flowKey
+	hash    uint64 // of key, in Table.flows
 	cliIsA  bool
 	ipv     uint8
 	closing bool   // ended by FIN/RST, waiting CloseLinger in the closed list
@@ -194,7 +195,7 @@ func (l *list) remove(f *flow) {
 type Table struct {
 	cfg                        Config
 	emit                       func(*data.Record) error
-	flows                      map[flowKey]*flow
+	flows                      flowMap
 	active                     list // open flows by last activity
 	closed                     list // tombstones by close time
 	nowUS                      int64
@@ -216,7 +217,7 @@ var ErrEmit = errors.New("emit flow")
 // NewTable returns a table that calls emit for every finished flow.
 func NewTable(cfg Config, emit func(*data.Record) error) *Table {
 	cfg = cfg.Defaults()
-	t := &Table{cfg: cfg, emit: emit, flows: make(map[flowKey]*flow, 1024),
+	t := &Table{cfg: cfg, emit: emit, flows: newFlowMap(1024),
 		idleUS: cfg.IdleTimeout.Microseconds(), activeUS: cfg.ActiveTimeout.Microseconds(),
 		lingerUS: cfg.CloseLinger.Microseconds()}
 	n := cfg.SeqLen
@@ -234,7 +235,7 @@ func (t *Table) Config() Config { return t.cfg }
 func (t *Table) SetCapture(name string) { t.cfg.Capture = name }
 
 // Len returns the number of open flows.
-func (t *Table) Len() int { return len(t.flows) }
+func (t *Table) Len() int { return t.flows.len() }
 
 // Add adds a packet captured at ts.
 func (t *Table) Add(ts time.Time, p *Packet) error { return t.AddUS(ts.UnixMicro(), p) }
@@ -263,7 +264,8 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 		k = flowKey{a: p.Dst, b: p.Src, pa: p.DstPort, pb: p.SrcPort, proto: p.Proto}
 	}
 	syn := p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) == FlagSYN
-	f := t.flows[k]
+	h := t.flows.hash(&k)
+	f := t.flows.get(&k, h)
 	if f != nil && f.closing && syn {
 		t.finish(f, f.reason) // a new connection on the same 5-tuple
 		f = nil
@@ -271,10 +273,10 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 	if f != nil && !f.closing && tsUS-f.startUS >= t.activeUS {
 		cliIsA := f.cliIsA
 		t.finish(f, EndActive)
-		f = t.newFlow(k, p, tsUS)
+		f = t.newFlow(k, h, p, tsUS)
 		f.cliIsA = cliIsA
 	} else if f == nil {
-		f = t.newFlow(k, p, tsUS)
+		f = t.newFlow(k, h, p, tsUS)
 		switch {
 		case syn:
 			f.cliIsA = srcIsA
@@ -283,7 +285,7 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 		default:
 			f.cliIsA = srcIsA
 		}
-	} else if !f.closing {
+	} else if !f.closing && t.active.tail != f {
 		t.active.remove(f)
 		t.active.pushBack(f)
 	}
@@ -304,8 +306,8 @@ func cmpEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) int {
 	return cmp.Compare(pa, pb)
 }
 
-func (t *Table) newFlow(k flowKey, p *Packet, tsUS int64) *flow {
-	if len(t.flows) >= t.cfg.MaxFlows {
+func (t *Table) newFlow(k flowKey, h uint64, p *Packet, tsUS int64) *flow {
+	if t.flows.len() >= t.cfg.MaxFlows {
 		if t.active.head != nil {
 			t.finish(t.active.head, EndEvict)
 		}
@@ -319,10 +321,10 @@ func (t *Table) newFlow(k flowKey, p *Packet, tsUS int64) *flow {
 	} else {
 		f = &flow{}
 	}
-	f.key = k
+	f.key, f.hash = k, h
 	f.ipv = p.IPVersion
 	f.startUS, f.lastUS = tsUS, tsUS
-	t.flows[k] = f
+	t.flows.put(f, h)
 	t.active.pushBack(f)
 	t.Flows++
 	return f
@@ -456,7 +458,7 @@ func (t *Table) finish(f *flow, reason string) {
 			t.err = fmt.Errorf("%w: %w", ErrEmit, err)
 		}
 	}
-	delete(t.flows, f.key)
+	t.flows.remove(f, f.hash)
 	t.free = append(t.free, f)
 }
 
