@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/etchlab/etch/data"
+	"github.com/etchlab/etch/data/tlsfp"
 )
 
 // End reasons written to data.Record.EndReason.
@@ -57,7 +58,8 @@ type Config struct {
 	// (default 32).
 	TLSPackets int
 	// NewTracker returns a handshake tracker for a new TCP (udp false) or UDP flow, or nil to
-	// skip the flow. Default: tlsfp.NewTracker. Set NoTLS to disable tracking.
+	// skip the flow. Default (nil): a tlsfp.Tracker whose fingerprint strings go through a
+	// tlsfp.Memo that the table's flows share. Set NoTLS to disable tracking.
 	NewTracker func(udp bool) HandshakeTracker
 	NoTLS      bool
 	// Labeler sets Label, Service and Category (default: label = SNI, service and category
@@ -104,9 +106,6 @@ func (c Config) Defaults() Config {
 	}
 	if c.TLSPackets <= 0 {
 		c.TLSPackets = 32
-	}
-	if c.NewTracker == nil {
-		c.NewTracker = defaultTracker
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -202,6 +201,7 @@ type Table struct {
 	idleUS, activeUS, lingerUS int64
 
 	free    []*flow
+	memo    *tlsfp.Memo // of the default trackers, made on first use
 	rec     data.Record
 	scratch scratch
 	err     error
@@ -399,7 +399,11 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 
 func (t *Table) track(f *flow, p *Packet, fwd bool) {
 	if f.tracker == nil {
-		f.tracker = t.cfg.NewTracker(p.Proto == ProtoUDP)
+		if t.cfg.NewTracker != nil {
+			f.tracker = t.cfg.NewTracker(p.Proto == ProtoUDP)
+		} else {
+			f.tracker = t.defaultTracker(p.Proto == ProtoUDP)
+		}
 		if f.tracker == nil {
 			f.tlsDone = true
 			return
