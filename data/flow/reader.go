@@ -389,6 +389,9 @@ func (r *Reader) nextMem() (frame []byte, tsUS int64, link layers.LinkType, err 
 	frame = rest[r.hdrLen:end:end]
 	r.off += int64(end)
 	r.packets++
+	if uint64(len(rest)) > end {
+		prefetch(&rest[end]) // the next record: its header and the start of its frame
+	}
 	return frame, r.micros(sec, sub), r.link, nil
 }
 
