@@ -70,6 +70,11 @@ type Config struct {
 	Capture string
 	// Version is the extractor's (etch's) version, recorded in the footer.
 	Version string
+	// DigestCache, when not empty, is a directory where Extract remembers the SHA-256 of its
+	// inputs by file identity (device, inode, size, modification and change times), so that
+	// extracting an unchanged file again skips hashing it (see digest.go for why an entry can
+	// be trusted). Empty: every input is hashed.
+	DigestCache string
 	// Log receives warnings (default slog.Default()).
 	Log *slog.Logger
 	// Early, when not nil, is called with a snapshot of each flow the moment its EarlyPackets-th
