@@ -2,7 +2,7 @@ package flow
 
 import (
 	"math"
-	"slices"
+	"math/bits"
 
 	"github.com/etchlab/etch/data"
 )
@@ -10,6 +10,7 @@ import (
 // scratch holds the buffers fill sorts values in, reused across flows.
 type scratch struct {
 	size, pay, iat [3][]int32 // [0] fwd, [1] bwd, [2] all
+	sort           []int32    // radix sort buffer
 }
 
 // fill writes flow f into t.rec.
@@ -114,14 +115,14 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 		}
 	}
 	for d := range 2 {
-		sortInt32(sc.size[d])
-		sortInt32(sc.pay[d])
+		sortInt32(sc.size[d], &sc.sort)
+		sortInt32(sc.pay[d], &sc.sort)
 	}
 	// Both directions: merge the sorted halves.
 	sc.size[2] = merge(sc.size[2][:0], sc.size[0], sc.size[1])
 	sc.pay[2] = merge(sc.pay[2][:0], sc.pay[0], sc.pay[1])
 	for d := range 3 {
-		sortInt32(sc.iat[d])
+		sortInt32(sc.iat[d], &sc.sort)
 	}
 	var v [data.NumStats]float64
 	o := 0
@@ -153,19 +154,71 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 	s.SetVector(v[:])
 }
 
-// sortInt32 sorts x: insertion sort for the short series most flows have, pdqsort beyond.
-func sortInt32(x []int32) {
-	if len(x) > 48 {
-		slices.Sort(x)
+// sortInt32 sorts x: insertion sort for the shortest series, an LSD radix sort beyond (8-bit
+// digits at most, bits that all values share skipped: two passes for packet sizes, two or three
+// for inter-arrival times), which beats pdqsort on these int32 series from about 20 values up
+// (2-4× at 50-100, 6× at 200). tmp is scratch space, grown as needed.
+func sortInt32(x []int32, tmp *[]int32) {
+	if len(x) <= 20 {
+		for i := 1; i < len(x); i++ {
+			v := x[i]
+			j := i
+			for ; j > 0 && x[j-1] > v; j-- {
+				x[j] = x[j-1]
+			}
+			x[j] = v
+		}
 		return
 	}
-	for i := 1; i < len(x); i++ {
-		v := x[i]
-		j := i
-		for ; j > 0 && x[j-1] > v; j-- {
-			x[j] = x[j-1]
+	if cap(*tmp) < len(x) {
+		*tmp = make([]int32, len(x), 2*len(x))
+	}
+	radixInt32(x, (*tmp)[:len(x)])
+}
+
+// radixInt32 sorts x with tmp (same length) as the other buffer. Keys are the values with the
+// sign bit flipped, so negative values sort first. Only the bit range where the values differ
+// is sorted on, in as few passes as digits of at most 8 bits allow, with digits as narrow as
+// that number of passes allows (packet sizes: two passes over 64 buckets).
+func radixInt32(x, tmp []int32) {
+	const flip = 1 << 31
+	or, and := uint32(0), ^uint32(0)
+	for _, v := range x {
+		or |= uint32(v) ^ flip
+		and &= uint32(v) ^ flip
+	}
+	diff := or ^ and
+	if diff == 0 {
+		return // all equal
+	}
+	lo, hi := bits.TrailingZeros32(diff), 32-bits.LeadingZeros32(diff)
+	passes := (hi - lo + 7) / 8
+	width := (hi - lo + passes - 1) / passes
+	mask := uint32(1)<<width - 1
+	var buckets [256]int32
+	cnt := buckets[:mask+1]
+	src, dst := x, tmp
+	for shift := lo; shift < hi; shift += width {
+		if shift > lo {
+			clear(cnt)
 		}
-		x[j] = v
+		for _, v := range src {
+			cnt[((uint32(v)^flip)>>shift)&mask]++
+		}
+		var sum int32
+		for i, c := range cnt {
+			cnt[i] = sum
+			sum += c
+		}
+		for _, v := range src {
+			d := ((uint32(v) ^ flip) >> shift) & mask
+			dst[cnt[d]] = v
+			cnt[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &x[0] {
+		copy(x, src)
 	}
 }
 

@@ -1,0 +1,40 @@
+package flow
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestSortInt32 compares sortInt32 (insertion and radix paths) with slices.Sort on series of
+// every length up to 300 drawn from several value ranges, negative values and extremes included.
+func TestSortInt32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct {
+		name string
+		gen  func() int32
+	}{
+		{"sizes", func() int32 { return int32(40 + rng.IntN(1460)) }},
+		{"equal", func() int32 { return 52 }},
+		{"iat", func() int32 { return int32(rng.IntN(1 << uint(rng.IntN(31)))) }},
+		{"any", func() int32 { return int32(rng.Uint32()) }},
+		{"extremes", func() int32 { return []int32{math.MinInt32, -1, 0, 1, math.MaxInt32}[rng.IntN(5)] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tmp []int32
+			for n := 0; n <= 300; n++ {
+				x := make([]int32, n)
+				for i := range x {
+					x[i] = tc.gen()
+				}
+				want := slices.Clone(x)
+				slices.Sort(want)
+				sortInt32(x, &tmp)
+				if !slices.Equal(x, want) {
+					t.Fatalf("n=%d: got %v, want %v", n, x, want)
+				}
+			}
+		})
+	}
+}
