@@ -66,10 +66,10 @@ func (t *Table) sequences(f *flow, r *data.Record) {
 	for i := 0; i < n; i++ {
 		p := &f.log[i]
 		dir := int32(1)
-		if !p.fwd {
+		if !p.fwd() {
 			dir = -1
 		}
-		r.SeqSize[i] = dir * p.size
+		r.SeqSize[i] = dir * p.size()
 		r.SeqPayload[i] = p.payload
 		r.SeqDir[i] = dir
 		iat := p.ts - prev
@@ -99,10 +99,10 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 	for i := range f.log {
 		p := &f.log[i]
 		d := 0
-		if !p.fwd {
+		if !p.fwd() {
 			d = 1
 		}
-		sc.size[d] = append(sc.size[d], p.size)
+		sc.size[d] = append(sc.size[d], p.size())
 		sc.pay[d] = append(sc.pay[d], p.payload)
 		for _, k := range [2]int{d, 2} {
 			if seen[k] {

@@ -128,41 +128,52 @@ type flowKey struct {
 	proto  uint8
 }
 
-// pktRec is what a flow keeps of each of its first StatsCap packets.
+// pktRec is what a flow keeps of each of its first StatsCap packets (16 bytes).
 type pktRec struct {
 	ts      int64
-	size    int32
+	dsize   int32 // IP length client→server, its complement (^size, negative) server→client
 	payload int32
-	fwd     bool
+}
+
+func (p *pktRec) fwd() bool { return p.dsize >= 0 }
+
+// size returns the IP length.
+func (p *pktRec) size() int32 {
+	if p.dsize < 0 {
+		return ^p.dsize
+	}
+	return p.dsize
 }
 
 type flow struct {
+	// Fields are ordered by use: those every packet touches first (five cache lines), the
+	// ones read when the flow ends last.
 	key     flowKey
-	hash    uint64 // of key, in Table.flows
 	cliIsA  bool
-	ipv     uint8
 	closing bool   // ended by FIN/RST, waiting CloseLinger in the closed list
-	reason  string // why a closing flow ended
-	closeUS int64
-	finCli  bool
-	finSrv  bool
+	hash    uint64 // of key, in Table.flows
 	startUS int64
 	lastUS  int64
+	prev    *flow
+	next    *flow
+	tracker HandshakeTracker
+	log     []pktRec
+	tlsSeen int
 
 	pkts, bytes, pay [2]int64   // [0] fwd, [1] bwd
 	sum, sumSq       [2]float64 // sizes
 	psum, psumSq     [2]float64 // payloads
 	maxSize, maxPay  [2]int32
 	flags            [6]int32 // SYN FIN RST PSH ACK URG
-	log              []pktRec
+	tlsDone          bool
+	finCli           bool
+	finSrv           bool
+	hasTLS           bool
+	ipv              uint8
 
-	tracker HandshakeTracker
-	tlsSeen int
-	tlsDone bool
+	reason  string // why a closing flow ended
+	closeUS int64
 	tls     TLSResult
-	hasTLS  bool
-	prev    *flow
-	next    *flow
 }
 
 // list is an intrusive doubly linked list of flows, oldest first.
@@ -358,7 +369,11 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 		if f.log == nil {
 			f.log = make([]pktRec, 0, min(t.cfg.StatsCap, 64))
 		}
-		f.log = append(f.log, pktRec{ts: tsUS, size: size, payload: pay, fwd: fwd})
+		ds := size
+		if !fwd {
+			ds = ^size
+		}
+		f.log = append(f.log, pktRec{ts: tsUS, dsize: ds, payload: pay})
 	}
 	if p.Proto == ProtoTCP && p.Flags != 0 {
 		fl := p.Flags
