@@ -439,9 +439,15 @@ func (t *Table) track(f *flow, p *Packet, fwd bool) {
 func (t *Table) takeTLS(f *flow) {
 	f.tls = f.tracker.Result()
 	f.hasTLS = true
+	if r, ok := f.tracker.(releaser); ok {
+		r.Release()
+	}
 	f.tracker = nil
 	f.tlsDone = true
 }
+
+// releaser is a tracker that can be reused once its result was taken (tlsfp.Tracker).
+type releaser interface{ Release() }
 
 // close marks a flow ended by FIN or RST. It is emitted CloseLinger later (or when a new SYN
 // reuses its 5-tuple), so that the connection's last packets (the final ACK, retransmissions)

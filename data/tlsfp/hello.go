@@ -175,6 +175,9 @@ func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
 	if cs.err == nil && len(cs.b)%2 != 0 {
 		return nil, errAt(cs.what, cs.off, ErrMalformed)
 	}
+	if cs.err == nil {
+		ch.CipherSuites = make([]uint16, 0, len(cs.b)/2)
+	}
 	for !cs.empty() && cs.err == nil {
 		ch.CipherSuites = append(ch.CipherSuites, cs.u16())
 	}

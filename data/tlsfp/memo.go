@@ -21,6 +21,7 @@ type Memo struct {
 	client map[string]*clientPrints
 	server map[string]*serverPrints
 	key    []byte
+	free   []*Tracker // released trackers, reused by NewTracker
 }
 
 type clientPrints struct {
@@ -39,8 +40,28 @@ func NewMemo() *Memo {
 }
 
 // NewTracker returns a Tracker for a flow over transport t whose fingerprints go through m.
-// Its results equal those of a Tracker from the package's NewTracker.
-func (m *Memo) NewTracker(t Transport) *Tracker { return &Tracker{transport: t, memo: m} }
+// Its results equal those of a Tracker from the package's NewTracker. It reuses a tracker given
+// back with Release when there is one.
+func (m *Memo) NewTracker(t Transport) *Tracker {
+	if n := len(m.free); n > 0 {
+		tr := m.free[n-1]
+		m.free = m.free[:n-1]
+		*tr = Tracker{transport: t, memo: m}
+		return tr
+	}
+	return &Tracker{transport: t, memo: m}
+}
+
+// maxFree bounds the trackers a Memo keeps for reuse.
+const maxFree = 1024
+
+// Release gives a tracker made by Memo.NewTracker back for reuse once its Result was taken;
+// the tracker must not be used afterwards. Trackers from the package's NewTracker ignore it.
+func (t *Tracker) Release() {
+	if m := t.memo; m != nil && len(m.free) < maxFree {
+		m.free = append(m.free, t)
+	}
+}
 
 // clientPrints returns the fingerprints of ch, computed or remembered (m may be nil).
 func (m *Memo) clientPrints(ch *ClientHello, quic bool) *clientPrints {

@@ -13,8 +13,8 @@ import (
 
 // TestMemoEqualsPlain feeds the flows of every shared capture, and crypto/tls hellos of
 // several configurations, to trackers sharing one Memo (every flow twice, so that the second
-// pass reads remembered fingerprints) and to plain trackers, and requires the same results and
-// errors.
+// pass reads remembered fingerprints; each tracker released and reused by the next flow) and
+// to plain trackers, and requires the same results and errors.
 func TestMemoEqualsPlain(t *testing.T) {
 	var flows []*pcaptest.Flow
 	var captures []string
@@ -59,7 +59,9 @@ func TestMemoEqualsPlain(t *testing.T) {
 			}
 			tr.Packet(p.FromClient, p.Seq, p.Payload)
 		}
-		return tr.Result(), fmt.Sprint(tr.Err())
+		res, err := tr.Result(), fmt.Sprint(tr.Err())
+		tr.Release() // the next flow reuses it
+		return res, err
 	}
 	m := NewMemo()
 	hits := 0
