@@ -21,7 +21,8 @@ type Memo struct {
 	client map[string]*clientPrints
 	server map[string]*serverPrints
 	key    []byte
-	free   []*Tracker // released trackers, reused by NewTracker
+	free   []*Tracker  // released trackers, reused by NewTracker
+	hello  ClientHello // the trackers parse ClientHellos into it, reusing its slices
 }
 
 type clientPrints struct {

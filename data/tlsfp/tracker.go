@@ -165,7 +165,11 @@ func (t *Tracker) giveUp(d *dirState) {
 // hello parses a complete handshake message and fills the result.
 func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 	if client {
-		ch, err := parseClientHello(msg, t.dtls)
+		var into *ClientHello
+		if t.memo != nil {
+			into = &t.memo.hello // parsed fields are not kept past this call
+		}
+		ch, err := parseClientHello(into, msg, t.dtls)
 		if err != nil {
 			return err
 		}
