@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 )
@@ -64,5 +65,35 @@ func TestFlowMap(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEndpointLE checks the word-wise endpoint order of the flow table against cmpEndpoint on
+// random endpoints that share prefixes of every length.
+func TestEndpointLE(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		var a, b [16]byte
+		for i := range a {
+			a[i] = byte(rng.IntN(4))
+		}
+		b = a
+		for i := rng.IntN(17); i < 16; i++ {
+			b[i] = byte(rng.IntN(4))
+		}
+		pa, pb := uint16(rng.IntN(3)), uint16(rng.IntN(3))
+		le := func(x *[16]byte) (uint64, uint64) {
+			return binary.LittleEndian.Uint64(x[:8]), binary.LittleEndian.Uint64(x[8:])
+		}
+		a0, a1 := le(&a)
+		b0, b1 := le(&b)
+		if got, want := endpointLE(a0, a1, pa, b0, b1, pb), cmpEndpoint(&a, pa, &b, pb) <= 0; got != want {
+			t.Fatalf("%x:%d vs %x:%d: endpointLE %v, cmpEndpoint <= 0 %v", a, pa, b, pb, got, want)
+		}
+		var k flowKey
+		k.set(a0, a1, b0, b1, pa, pb, ProtoUDP)
+		if k != (flowKey{a: a, b: b, pa: pa, pb: pb, proto: ProtoUDP}) {
+			t.Fatalf("set gives %+v", k)
+		}
 	}
 }

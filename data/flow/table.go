@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/etchlab/etch/data"
@@ -271,13 +272,16 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 		t.nowUS = tsUS
 		t.expire()
 	}
+	// The key is built from 8-byte words: the decoder stored the addresses as such, so the loads
+	// are forwarded from its stores (copying the 16-byte arrays whole would stall on that).
 	var k flowKey
-	var srcIsA bool
-	if c := cmpEndpoint(&p.Src, p.SrcPort, &p.Dst, p.DstPort); c <= 0 {
-		k = flowKey{a: p.Src, b: p.Dst, pa: p.SrcPort, pb: p.DstPort, proto: p.Proto}
-		srcIsA = true
+	s0, s1 := binary.LittleEndian.Uint64(p.Src[:8]), binary.LittleEndian.Uint64(p.Src[8:])
+	d0, d1 := binary.LittleEndian.Uint64(p.Dst[:8]), binary.LittleEndian.Uint64(p.Dst[8:])
+	srcIsA := endpointLE(s0, s1, p.SrcPort, d0, d1, p.DstPort) // cmpEndpoint(src, dst) <= 0
+	if srcIsA {
+		k.set(s0, s1, d0, d1, p.SrcPort, p.DstPort, p.Proto)
 	} else {
-		k = flowKey{a: p.Dst, b: p.Src, pa: p.DstPort, pb: p.SrcPort, proto: p.Proto}
+		k.set(d0, d1, s0, s1, p.DstPort, p.SrcPort, p.Proto)
 	}
 	syn := p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) == FlagSYN
 	h := t.flows.hash(&k)
@@ -310,6 +314,27 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 		return t.err
 	}
 	return nil
+}
+
+// endpointLE is cmpEndpoint(a, pa, b, pb) <= 0 for addresses given as their two 8-byte words
+// read little-endian.
+func endpointLE(a0, a1 uint64, pa uint16, b0, b1 uint64, pb uint16) bool {
+	if a0 != b0 {
+		return bits.ReverseBytes64(a0) < bits.ReverseBytes64(b0)
+	}
+	if a1 != b1 {
+		return bits.ReverseBytes64(a1) < bits.ReverseBytes64(b1)
+	}
+	return pa <= pb
+}
+
+// set fills k from the addresses' 8-byte words (read little-endian), ports and protocol.
+func (k *flowKey) set(a0, a1, b0, b1 uint64, pa, pb uint16, proto uint8) {
+	binary.LittleEndian.PutUint64(k.a[:8], a0)
+	binary.LittleEndian.PutUint64(k.a[8:], a1)
+	binary.LittleEndian.PutUint64(k.b[:8], b0)
+	binary.LittleEndian.PutUint64(k.b[8:], b1)
+	k.pa, k.pb, k.proto = pa, pb, proto
 }
 
 func cmpEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) int {
