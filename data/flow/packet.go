@@ -252,10 +252,10 @@ func fastDecode(lt layers.LinkType, frame []byte, p *Packet) (ok, done bool) {
 		}
 		p.IPVersion = 4
 		// 8-byte stores, which the flow table's 8-byte loads of the addresses are forwarded from.
-		binary.LittleEndian.PutUint64(p.Src[:8], uint64(binary.LittleEndian.Uint32(ip[12:16])))
-		binary.LittleEndian.PutUint64(p.Src[8:], 0)
-		binary.LittleEndian.PutUint64(p.Dst[:8], uint64(binary.LittleEndian.Uint32(ip[16:20])))
-		binary.LittleEndian.PutUint64(p.Dst[8:], 0)
+		putLE64(p.Src[:8], uint64(binary.LittleEndian.Uint32(ip[12:16])))
+		putLE64(p.Src[8:], 0)
+		putLE64(p.Dst[:8], uint64(binary.LittleEndian.Uint32(ip[16:20])))
+		putLE64(p.Dst[8:], 0)
 		p.IPLen = length
 		p.Proto = ip[9]
 		ipHdr = 20
