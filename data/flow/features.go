@@ -191,7 +191,7 @@ func radixInt32(x, tmp []int32) {
 	if diff == 0 {
 		return // all equal
 	}
-	lo, hi := bits.TrailingZeros32(diff), 32-bits.LeadingZeros32(diff)
+	lo, hi := uint(bits.TrailingZeros32(diff)), uint(32-bits.LeadingZeros32(diff))
 	passes := (hi - lo + 7) / 8
 	width := (hi - lo + passes - 1) / passes
 	mask := uint32(1)<<width - 1

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -36,5 +37,33 @@ func TestSortInt32(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkSortInt32 measures sortInt32 on series shaped like a flow's packet sizes and
+// inter-arrival times (µs), at the lengths flows have.
+func BenchmarkSortInt32(b *testing.B) {
+	for _, kind := range []string{"size", "iat"} {
+		for _, n := range []int{24, 48, 96} {
+			rng := rand.New(rand.NewPCG(1, 2))
+			src := make([]int32, n*1000)
+			for i := range src {
+				if kind == "size" {
+					src[i] = int32(40 + rng.IntN(1460))
+				} else {
+					src[i] = int32(rng.IntN(20) * (1 + rng.IntN(512)))
+				}
+			}
+			buf := make([]int32, n)
+			var tmp []int32
+			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
+				k := 0
+				for b.Loop() {
+					copy(buf, src[k*n:(k+1)*n])
+					sortInt32(buf, &tmp)
+					k = (k + 1) % 1000
+				}
+			})
+		}
 	}
 }
