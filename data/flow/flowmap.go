@@ -36,11 +36,40 @@ func newFlowMap(capacity int) flowMap {
 // len returns the number of flows in the map.
 func (m *flowMap) len() int { return m.n }
 
+// keyWords is a flow key as five words: the addresses' 8-byte halves read little-endian, and
+// the ports and protocol (pa | pb<<16 | proto<<32). The flow table computes them in registers
+// from the decoded packet and hashes and compares them there, never reading back a key just
+// written to memory (loads of freshly written narrower stores are not forwarded and stall).
+type keyWords struct {
+	a0, a1, b0, b1, x uint64
+}
+
+func wordsOf(k *flowKey) keyWords {
+	return keyWords{binary.LittleEndian.Uint64(k.a[:8]), binary.LittleEndian.Uint64(k.a[8:]),
+		binary.LittleEndian.Uint64(k.b[:8]), binary.LittleEndian.Uint64(k.b[8:]),
+		uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32}
+}
+
+// keyOf returns the flowKey of the given words.
+func keyOf(a0, a1, b0, b1, x uint64) flowKey {
+	var k flowKey
+	binary.LittleEndian.PutUint64(k.a[:8], a0)
+	binary.LittleEndian.PutUint64(k.a[8:], a1)
+	binary.LittleEndian.PutUint64(k.b[:8], b0)
+	binary.LittleEndian.PutUint64(k.b[8:], b1)
+	k.pa, k.pb, k.proto = uint16(x), uint16(x>>16), uint8(x>>32)
+	return k
+}
+
 // hash returns the hash of k.
 func (m *flowMap) hash(k *flowKey) uint64 {
-	a0, a1 := binary.LittleEndian.Uint64(k.a[:8]), binary.LittleEndian.Uint64(k.a[8:])
-	b0, b1 := binary.LittleEndian.Uint64(k.b[:8]), binary.LittleEndian.Uint64(k.b[8:])
-	x := uint64(k.pa) | uint64(k.pb)<<16 | uint64(k.proto)<<32
+	w := wordsOf(k)
+	return m.hashWords(w.a0, w.a1, w.b0, w.b1, w.x)
+}
+
+// hashWords returns the hash of the key whose words (see keyWords) are given. They are scalars
+// so that they stay in registers (a struct of five words would go through memory).
+func (m *flowMap) hashWords(a0, a1, b0, b1, x uint64) uint64 {
 	h := mix(a0^m.seed[0], b0^m.seed[1]) ^ mix(a1^m.seed[2], b1^m.seed[0]) ^ mix(x^m.seed[1], m.seed[2])
 	return mix(h, 0x9e3779b97f4a7c15)
 }
@@ -52,13 +81,24 @@ func mix(a, b uint64) uint64 {
 
 // get returns the flow of k (whose hash is h), or nil.
 func (m *flowMap) get(k *flowKey, h uint64) *flow {
+	w := wordsOf(k)
+	return m.getWords(w.a0, w.a1, w.b0, w.b1, w.x, h)
+}
+
+// getWords returns the flow of the key whose words are given (whose hash is h), or nil.
+func (m *flowMap) getWords(a0, a1, b0, b1, x, h uint64) *flow {
 	for i := h & m.mask; ; i = (i + 1) & m.mask {
 		s := &m.slots[i]
 		if s.f == nil {
 			return nil
 		}
-		if s.h == h && s.f.key == *k {
-			return s.f
+		if s.h == h {
+			k := &s.f.key
+			if binary.LittleEndian.Uint64(k.a[:8]) == a0 && binary.LittleEndian.Uint64(k.a[8:]) == a1 &&
+				binary.LittleEndian.Uint64(k.b[:8]) == b0 && binary.LittleEndian.Uint64(k.b[8:]) == b1 &&
+				uint64(k.pa)|uint64(k.pb)<<16|uint64(k.proto)<<32 == x {
+				return s.f
+			}
 		}
 	}
 }

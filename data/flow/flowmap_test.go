@@ -69,7 +69,7 @@ func TestFlowMap(t *testing.T) {
 }
 
 // TestEndpointLE checks the word-wise endpoint order of the flow table against cmpEndpoint on
-// random endpoints that share prefixes of every length.
+// random endpoints that share prefixes of every length, and keyWords against flowKey.
 func TestEndpointLE(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range 100000 {
@@ -90,10 +90,10 @@ func TestEndpointLE(t *testing.T) {
 		if got, want := endpointLE(a0, a1, pa, b0, b1, pb), cmpEndpoint(&a, pa, &b, pb) <= 0; got != want {
 			t.Fatalf("%x:%d vs %x:%d: endpointLE %v, cmpEndpoint <= 0 %v", a, pa, b, pb, got, want)
 		}
-		var k flowKey
-		k.set(a0, a1, b0, b1, pa, pb, ProtoUDP)
-		if k != (flowKey{a: a, b: b, pa: pa, pb: pb, proto: ProtoUDP}) {
-			t.Fatalf("set gives %+v", k)
+		w := keyWords{a0, a1, b0, b1, uint64(pa) | uint64(pb)<<16 | uint64(ProtoUDP)<<32}
+		want := flowKey{a: a, b: b, pa: pa, pb: pb, proto: ProtoUDP}
+		if k := keyOf(w.a0, w.a1, w.b0, w.b1, w.x); k != want || wordsOf(&want) != w {
+			t.Fatalf("key() gives %+v, want %+v", k, want)
 		}
 	}
 }

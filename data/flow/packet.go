@@ -285,7 +285,7 @@ func fastDecode(lt layers.LinkType, frame []byte, p *Packet) (ok, done bool) {
 		if off < 20 || off > len(l4) {
 			return false, true
 		}
-		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		setPorts(p, binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]))
 		p.Seq = binary.BigEndian.Uint32(l4[4:])
 		p.Flags = l4[13] & 0x3f
 		p.Payload = l4[off:]
@@ -304,7 +304,7 @@ func fastDecode(lt layers.LinkType, frame []byte, p *Packet) (ok, done bool) {
 		default:
 			return false, true
 		}
-		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		setPorts(p, binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]))
 		p.Seq, p.Flags = 0, 0
 		p.PayloadLen = max(p.IPLen-ipHdr-8, 0)
 		return true, true

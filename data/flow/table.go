@@ -274,18 +274,19 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 	}
 	// The key is built from 8-byte words: the decoder stored the addresses as such, so the loads
 	// are forwarded from its stores (copying the 16-byte arrays whole would stall on that).
-	var k flowKey
 	s0, s1 := binary.LittleEndian.Uint64(p.Src[:8]), binary.LittleEndian.Uint64(p.Src[8:])
 	d0, d1 := binary.LittleEndian.Uint64(p.Dst[:8]), binary.LittleEndian.Uint64(p.Dst[8:])
 	srcIsA := endpointLE(s0, s1, p.SrcPort, d0, d1, p.DstPort) // cmpEndpoint(src, dst) <= 0
-	if srcIsA {
-		k.set(s0, s1, d0, d1, p.SrcPort, p.DstPort, p.Proto)
-	} else {
-		k.set(d0, d1, s0, s1, p.DstPort, p.SrcPort, p.Proto)
+	// The key's words (see keyWords), kept in registers.
+	a0, a1, b0, b1 := s0, s1, d0, d1
+	x := uint64(p.SrcPort) | uint64(p.DstPort)<<16 | uint64(p.Proto)<<32
+	if !srcIsA {
+		a0, a1, b0, b1 = d0, d1, s0, s1
+		x = uint64(p.DstPort) | uint64(p.SrcPort)<<16 | uint64(p.Proto)<<32
 	}
 	syn := p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) == FlagSYN
-	h := t.flows.hash(&k)
-	f := t.flows.get(&k, h)
+	h := t.flows.hashWords(a0, a1, b0, b1, x)
+	f := t.flows.getWords(a0, a1, b0, b1, x, h)
 	if f != nil && f.closing && syn {
 		t.finish(f, f.reason) // a new connection on the same 5-tuple
 		f = nil
@@ -293,10 +294,10 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 	if f != nil && !f.closing && tsUS-f.startUS >= t.activeUS {
 		cliIsA := f.cliIsA
 		t.finish(f, EndActive)
-		f = t.newFlow(k, h, p, tsUS)
+		f = t.newFlow(keyOf(a0, a1, b0, b1, x), h, p, tsUS)
 		f.cliIsA = cliIsA
 	} else if f == nil {
-		f = t.newFlow(k, h, p, tsUS)
+		f = t.newFlow(keyOf(a0, a1, b0, b1, x), h, p, tsUS)
 		switch {
 		case syn:
 			f.cliIsA = srcIsA
@@ -326,15 +327,6 @@ func endpointLE(a0, a1 uint64, pa uint16, b0, b1 uint64, pb uint16) bool {
 		return bits.ReverseBytes64(a1) < bits.ReverseBytes64(b1)
 	}
 	return pa <= pb
-}
-
-// set fills k from the addresses' 8-byte words (read little-endian), ports and protocol.
-func (k *flowKey) set(a0, a1, b0, b1 uint64, pa, pb uint16, proto uint8) {
-	binary.LittleEndian.PutUint64(k.a[:8], a0)
-	binary.LittleEndian.PutUint64(k.a[8:], a1)
-	binary.LittleEndian.PutUint64(k.b[:8], b0)
-	binary.LittleEndian.PutUint64(k.b[8:], b1)
-	k.pa, k.pb, k.proto = pa, pb, proto
 }
 
 func cmpEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) int {
