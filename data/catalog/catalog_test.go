@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/etchlab/etch/data"
 )
 
 // server serves content at /f with Range support; it records the Range headers it saw and can
@@ -224,7 +226,7 @@ func TestCatalogue(t *testing.T) {
 				t.Logf("%s not present; hash not checked", p)
 				continue
 			}
-			got, err := fileHash(p)
+			got, err := data.FileSHA256(p)
 			if err != nil {
 				t.Fatal(err)
 			}

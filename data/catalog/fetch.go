@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/etchlab/etch/data"
 )
 
 // ErrChecksum reports a download whose SHA-256 differs from the recorded one.
@@ -71,19 +73,6 @@ func (f *Fetcher) log() *slog.Logger {
 	return f.Log
 }
 
-func fileHash(path string) (string, error) {
-	r, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer r.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // want returns the SHA-256 a file must have: the catalogue's, else a pinned one, else "".
 func want(file File, dst string) string {
 	if file.SHA256 != "" {
@@ -102,7 +91,7 @@ func (f *Fetcher) fetchFile(ctx context.Context, file File, dst string) error {
 		return ErrUnverified
 	}
 	if _, err := os.Stat(dst); err == nil {
-		got, err := fileHash(dst)
+		got, err := data.FileSHA256(dst)
 		if err != nil {
 			return err
 		}

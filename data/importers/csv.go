@@ -147,33 +147,10 @@ func (c *csvSource) read(ctx context.Context, r io.Reader, name string, meta *da
 		}
 	}
 	first := true
-	for n := 0; ; n++ {
-		if n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		fields, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		line := 0
-		if err == nil && len(fields) > 0 {
-			line, _ = cr.FieldPos(0)
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					if err := bad(rowErr(name, line, "%d fields, header has %d", len(fields), len(header))); err != nil {
-						return err
-					}
-					continue
-				}
-			}
-			return rowErr(name, line, "%v", err)
-		}
+	onFieldCount := func(line, n int) error {
+		return bad(rowErr(name, line, "%d fields, header has %d", n, len(header)))
+	}
+	return csvRows(ctx, cr, name, onFieldCount, func(line int, fields []string) error {
 		if first {
 			first = false
 			if c.opts.Features == "" {
@@ -205,12 +182,13 @@ func (c *csvSource) read(ctx context.Context, r io.Reader, name string, meta *da
 			if err := bad(rowErr(name, line, "%w", err)); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		if err := emit(line, rec); err != nil {
 			return err
 		}
-	}
+		return nil
+	})
 }
 
 func (c *csvSource) record(fields, header []string, label, service, category, group int, seq map[string][]int, feat []int, seqLen int) (*data.Record, error) {

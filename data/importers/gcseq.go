@@ -3,7 +3,6 @@ package importers
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -51,27 +50,9 @@ func (g *gcseqSource) read(ctx context.Context, r io.Reader, name string, meta *
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	vals := make([]float64, g.columns()-1)
-	for row := 0; ; row++ {
-		if row%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		fields, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		line := 0
-		if err == nil && len(fields) > 0 {
-			line, _ = cr.FieldPos(0)
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			return rowErr(name, line, "%v", err)
-		}
+	row := -1
+	return csvRows(ctx, cr, name, nil, func(line int, fields []string) error {
+		row++
 		if len(fields) != g.columns() {
 			err := rowErr(name, line, "%w: %d columns, layout %s wants %d (label + %s)", ErrLayout, len(fields), g.layout, g.columns(), g.describe())
 			if row == 0 {
@@ -80,7 +61,7 @@ func (g *gcseqSource) read(ctx context.Context, r io.Reader, name string, meta *
 			if err := bad(err); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		parseErr := error(nil)
 		for i, f := range fields[1:] {
@@ -96,12 +77,12 @@ func (g *gcseqSource) read(ctx context.Context, r io.Reader, name string, meta *
 		}
 		if parseErr != nil {
 			if row == 0 {
-				continue // a header line
+				return nil // a header line
 			}
 			if err := bad(parseErr); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		if err := g.check(vals); err != nil {
 			err = rowErr(name, line, "%w: %v", ErrLayout, err)
@@ -111,14 +92,15 @@ func (g *gcseqSource) read(ctx context.Context, r io.Reader, name string, meta *
 			if err := bad(err); err != nil {
 				return err
 			}
-			continue
+			return nil
 		}
 		rec := &data.Record{Label: fields[0]}
 		g.fill(rec, vals)
 		if err := emit(line, rec); err != nil {
 			return err
 		}
-	}
+		return nil
+	})
 }
 
 // check rejects rows that cannot be in the layout: both layouts have 101 columns, so the

@@ -2,8 +2,7 @@ package importers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -119,7 +118,7 @@ func ImportFile(ctx context.Context, in, out string, opts Options) (*Summary, er
 	if err != nil {
 		return nil, err
 	}
-	sum, err := fileSHA256(in)
+	sum, err := data.FileSHA256(in)
 	if err != nil {
 		return nil, err
 	}
@@ -198,19 +197,6 @@ func ImportFile(ctx context.Context, in, out string, opts Options) (*Summary, er
 	return s, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // parseNum parses a number; "?" and "" are missing (NaN, ok=false).
 func parseNum(s string) (float64, bool, error) {
 	s = strings.TrimSpace(s)
@@ -248,4 +234,42 @@ func sign(v int32) int32 {
 		return -1
 	}
 	return 0
+}
+
+// csvRows reads cr row by row until EOF, checking ctx every 4096 rows, and calls fn with each
+// row's 1-based line and fields. A row whose field count differs from the first row's is handed
+// to onFieldCount when it is non-nil (importers skip it under --skip-bad); any other parse error
+// names the file and line.
+func csvRows(ctx context.Context, cr *csv.Reader, name string, onFieldCount func(line, n int) error, fn func(line int, fields []string) error) error {
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		fields, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line := 0
+		if err == nil && len(fields) > 0 {
+			line, _ = cr.FieldPos(0)
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+				if onFieldCount != nil && errors.Is(pe.Err, csv.ErrFieldCount) {
+					if err := onFieldCount(line, len(fields)); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			return rowErr(name, line, "%v", err)
+		}
+		if err := fn(line, fields); err != nil {
+			return err
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/etchlab/etch/data"
 	"github.com/etchlab/etch/harness/config"
 	"github.com/etchlab/etch/harness/model"
 	"github.com/etchlab/etch/harness/report"
@@ -115,7 +116,7 @@ func Plan(exp *config.Experiment, opts Options) ([]*TrialSpec, error) {
 		}
 		h, ok := hashes[abs]
 		if !ok {
-			h, err = FileHash(abs)
+			h, err = data.FileSHA256(abs)
 			if err != nil {
 				return nil, fmt.Errorf("dataset %s: %w", p.Config.Data.Path, err)
 			}

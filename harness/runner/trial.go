@@ -390,7 +390,7 @@ func short(h string) string {
 	return h
 }
 
-// fileHash memoises FileHash per path, size and modification time.
+// fileHash memoises data.FileSHA256 per path, size and modification time.
 func (w *Worker) fileHash(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -400,7 +400,7 @@ func (w *Worker) fileHash(path string) (string, error) {
 	if h, ok := w.hashes.Load(key); ok {
 		return h.(string), nil
 	}
-	h, err := FileHash(path)
+	h, err := data.FileSHA256(path)
 	if err != nil {
 		return "", err
 	}
