@@ -149,3 +149,9 @@ bench-load:
 fuzz-flow:
 	for f in FuzzReader FuzzDecode; do \
 	  $(GO) test ./data/flow/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
+
+# Real-time classification benchmarks (harness/realtime): packets/s and p99 decision latency with
+# a forest, decisions/s with cnn_lstm, and their yardsticks; single core.
+.PHONY: bench-realtime
+bench-realtime:
+	$(GO) test -run '^$$' -bench . -benchtime 20x -cpu 1 ./harness/realtime

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/etchlab/etch/data"
 	"github.com/gopacket/gopacket/layers"
@@ -132,4 +133,29 @@ func recordsEqual(a, b *data.Record) bool {
 func withoutSeq(r data.Record) string {
 	r.SeqSize, r.SeqPayload, r.SeqIATUS, r.SeqDir, r.Extra = nil, nil, nil, nil, nil
 	return fmt.Sprintf("%+v", r)
+}
+
+// TestAdvance checks that moving the clock without packets ends idle flows, and that a time
+// before the clock changes nothing.
+func TestAdvance(t *testing.T) {
+	var got collected
+	tab := NewTable(Config{IdleTimeout: time.Second, NoTLS: true}, got.emit)
+	ts, p := tp(1000, true, FlagSYN, 0)
+	if err := tab.AddUS(ts, &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at    int64
+		flows int
+	}{{ts - 5_000_000, 0}, {ts + 500_000, 0}, {ts + 1_000_001, 1}} {
+		if err := tab.Advance(tc.at); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.recs) != tc.flows {
+			t.Fatalf("advance to %d: %d flows emitted, want %d", tc.at, len(got.recs), tc.flows)
+		}
+	}
+	if got.recs[0].EndReason != EndIdle || tab.Len() != 0 {
+		t.Fatalf("end reason %q, %d open", got.recs[0].EndReason, tab.Len())
+	}
 }

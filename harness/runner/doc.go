@@ -14,6 +14,10 @@
 // derives its own: the split DeriveSeed(trial, "split"), each model DeriveSeed(trial, "model",
 // name, fold), each bootstrap DeriveSeed(trial, "bootstrap", name).
 //
+// Fitted models: every model a trial fits on its first fold is saved in the run directory as
+// models/<trial>/<name>.etchm (package harness/model/saved: the model with its features,
+// sequence length, the fold's scaler and class names), which etch classify loads.
+//
 // Datasets are read by LoadDataset, the single place that loads flows files; scaling (min-max
 // or standard) is fitted on each fold's training rows only.
 package runner

@@ -53,6 +53,7 @@ func commands() []command {
 		{"report", "re-render a run directory's report from its results.json", runReport},
 		{"compare", "show metric deltas between two run directories", runCompare},
 		{"trial", "run one planned trial: etch trial run SPEC (worker processes, clusters)", runTrial},
+		{"classify", "classify flows in real time from a capture, stdin or a live interface (JSON lines)", runClassify},
 		{"data", "datasets: info, import, list, fetch, synth (etch data help)", runData},
 	}
 }
