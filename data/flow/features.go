@@ -11,6 +11,8 @@ import (
 type scratch struct {
 	size, pay, iat [3][]int32 // [0] fwd, [1] bwd, [2] all
 	sort           []int32    // radix sort buffer
+	sel            []int32    // quartilesOf's buckets
+	start, pos     [257]int32 // quartilesOf's bucket offsets
 }
 
 // fill writes flow f into t.rec.
@@ -114,16 +116,9 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 			seen[k] = true
 		}
 	}
-	for d := range 2 {
-		sortInt32(sc.size[d], &sc.sort)
-		sortInt32(sc.pay[d], &sc.sort)
-	}
-	// Both directions: merge the sorted halves.
-	sc.size[2] = merge(sc.size[2][:0], sc.size[0], sc.size[1])
-	sc.pay[2] = merge(sc.pay[2][:0], sc.pay[0], sc.pay[1])
-	for d := range 3 {
-		sortInt32(sc.iat[d], &sc.sort)
-	}
+	// Both directions (before quartilesOf reorders the halves).
+	sc.size[2] = append(append(sc.size[2][:0], sc.size[0]...), sc.size[1]...)
+	sc.pay[2] = append(append(sc.pay[2][:0], sc.pay[0]...), sc.pay[1]...)
 	var v [data.NumStats]float64
 	o := 0
 	for d := range 3 {
@@ -140,18 +135,88 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 		}
 		// size: count p25 p50 p75 max mean var
 		v[o] = n
-		v[o+1], v[o+2], v[o+3] = quartiles(sc.size[d])
+		v[o+1], v[o+2], v[o+3] = sc.quartilesOf(sc.size[d])
 		v[o+4] = float64(mx)
 		v[o+5], v[o+6] = meanVar(n, sum, sq)
 		// iat: p25 p50 p75
-		v[o+7], v[o+8], v[o+9] = quartiles(sc.iat[d])
+		v[o+7], v[o+8], v[o+9] = sc.quartilesOf(sc.iat[d])
 		// payload: p25 p50 p75 max mean var
-		v[o+10], v[o+11], v[o+12] = quartiles(sc.pay[d])
+		v[o+10], v[o+11], v[o+12] = sc.quartilesOf(sc.pay[d])
 		v[o+13] = float64(pmx)
 		v[o+14], v[o+15] = meanVar(n, psum, psq)
 		o += 16
 	}
 	s.SetVector(v[:])
+}
+
+// quartilesOf returns quartiles of x sorted, without sorting all of x: one radix pass on the
+// top bits in which the values differ scatters x into buckets (sc.sel), and only the buckets
+// that hold the order statistics the percentiles read are sorted. Short series are sorted in
+// place.
+func (sc *scratch) quartilesOf(x []int32) (p25, p50, p75 float64) {
+	n := len(x)
+	if n <= 20 {
+		sortInt32(x, &sc.sort)
+		return quartiles(x)
+	}
+	const flip = 1 << 31
+	or, and := uint32(0), ^uint32(0)
+	for _, v := range x {
+		or |= uint32(v) ^ flip
+		and &= uint32(v) ^ flip
+	}
+	diff := or ^ and
+	if diff == 0 {
+		return quartiles(x[:1]) // all equal
+	}
+	// Bucket on the top w differing bits, w about log2(n) (4 to 8): few values per bucket,
+	// and few buckets to sum.
+	w := uint(min(max(bits.Len(uint(n)), 4), 8))
+	shift := uint(0)
+	if hi := uint(32 - bits.LeadingZeros32(diff)); hi > w {
+		shift = hi - w
+	}
+	mask := uint32(1)<<w - 1
+	start := sc.start[:mask+2]
+	clear(start)
+	for _, v := range x {
+		start[((uint32(v)^flip)>>shift)&mask+1]++
+	}
+	var sum int32
+	for b, c := range start {
+		sum += c
+		start[b] = sum
+	}
+	if cap(sc.sel) < n {
+		sc.sel = make([]int32, n, 2*n)
+	}
+	sel := sc.sel[:n]
+	pos := sc.pos[:mask+1]
+	copy(pos, start)
+	for _, v := range x {
+		b := ((uint32(v) ^ flip) >> shift) & mask
+		sel[pos[b]] = v
+		pos[b]++
+	}
+	// The ranks percentile reads: lo and lo+1 for each quartile.
+	var done [6]int
+	nd := 0
+	for _, q := range [3]float64{0.25, 0.5, 0.75} {
+		lo := int(float64(n-1) * q)
+		for r := lo; r <= min(lo+1, n-1); r++ {
+			b := int(((uint32(sel[r]) ^ flip) >> shift) & mask)
+			seen := false
+			for _, d := range done[:nd] {
+				seen = seen || d == b
+			}
+			if !seen {
+				done[nd] = b
+				nd++
+				sortInt32(sel[start[b]:start[b+1]], &sc.sort)
+			}
+		}
+	}
+	return quartiles(sel)
 }
 
 // sortInt32 sorts x: insertion sort for the shortest series, an LSD radix sort beyond (8-bit
@@ -220,22 +285,6 @@ func radixInt32(x, tmp []int32) {
 	if &src[0] != &x[0] {
 		copy(x, src)
 	}
-}
-
-// merge appends the merge of sorted a and b to dst.
-func merge(dst, a, b []int32) []int32 {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if a[i] <= b[j] {
-			dst = append(dst, a[i])
-			i++
-		} else {
-			dst = append(dst, b[j])
-			j++
-		}
-	}
-	dst = append(dst, a[i:]...)
-	return append(dst, b[j:]...)
 }
 
 func meanVar(n, sum, sq float64) (mean, variance float64) {

@@ -67,3 +67,40 @@ func BenchmarkSortInt32(b *testing.B) {
 		}
 	}
 }
+
+// TestQuartilesOf compares quartilesOf (partial bucket sort) with the quartiles of the fully
+// sorted series, on series of every length up to 300 from several value ranges.
+func TestQuartilesOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var sc scratch
+	for _, tc := range []struct {
+		name string
+		gen  func() int32
+	}{
+		{"sizes", func() int32 { return int32(40 + rng.IntN(1460)) }},
+		{"few sizes", func() int32 { return []int32{52, 52, 52, 1500, 1500, 90}[rng.IntN(6)] }},
+		{"equal", func() int32 { return 7 }},
+		{"iat", func() int32 { return int32(rng.IntN(1 << uint(rng.IntN(31)))) }},
+		{"small", func() int32 { return int32(rng.IntN(200)) }},
+		{"any", func() int32 { return int32(rng.Uint32()) }},
+		{"extremes", func() int32 { return []int32{math.MinInt32, -1, 0, 1, math.MaxInt32}[rng.IntN(5)] }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for n := 0; n <= 300; n++ {
+				for range 3 {
+					x := make([]int32, n)
+					for i := range x {
+						x[i] = tc.gen()
+					}
+					sorted := slices.Clone(x)
+					slices.Sort(sorted)
+					w25, w50, w75 := quartiles(sorted)
+					g25, g50, g75 := sc.quartilesOf(x)
+					if g25 != w25 || g50 != w50 || g75 != w75 {
+						t.Fatalf("n=%d: got %v %v %v, want %v %v %v", n, g25, g50, g75, w25, w50, w75)
+					}
+				}
+			}
+		})
+	}
+}
