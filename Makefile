@@ -150,6 +150,14 @@ fuzz-flow:
 	for f in FuzzReader FuzzDecode; do \
 	  $(GO) test ./data/flow/ -run '^$$' -fuzz "^$$f\$$" -fuzztime=$(FUZZTIME) || exit 1; done
 
+# Slurm executor: its integration tests on a real single-node cluster (slurm-up installs slurm-wlm
+# and munge when missing and starts the cluster; needs root). ETCH_SLURM=1 makes the cluster tests
+# fail instead of skipping when sinfo does not answer. The cluster stays up (make slurm-down).
+ETCH_SLURM_DIR ?= /tmp/etch-slurm
+.PHONY: slurm-test
+slurm-test: slurm-up
+	SLURM_CONF=$(ETCH_SLURM_DIR)/slurm.conf ETCH_SLURM=1 $(GO) test -count=1 -run 'Slurm' ./harness/cmd/etch
+
 # Real-time classification benchmarks (harness/realtime): packets/s and p99 decision latency with
 # a forest, decisions/s with cnn_lstm, and their yardsticks; single core.
 .PHONY: bench-realtime

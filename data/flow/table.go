@@ -219,6 +219,7 @@ type Table struct {
 
 	free    []*flow
 	memo    *tlsfp.Memo // of the default trackers, made on first use
+	earlyAt int64       // packets at which Config.Early is called; -1 when it is not set
 	rec     data.Record
 	scratch scratch
 	err     error
@@ -236,7 +237,10 @@ func NewTable(cfg Config, emit func(*data.Record) error) *Table {
 	cfg = cfg.Defaults()
 	t := &Table{cfg: cfg, emit: emit, flows: newFlowMap(1024),
 		idleUS: cfg.IdleTimeout.Microseconds(), activeUS: cfg.ActiveTimeout.Microseconds(),
-		lingerUS: cfg.CloseLinger.Microseconds()}
+		lingerUS: cfg.CloseLinger.Microseconds(), earlyAt: -1}
+	if cfg.Early != nil {
+		t.earlyAt = int64(cfg.EarlyPackets)
+	}
 	n := cfg.SeqLen
 	t.rec.SeqSize = make([]int32, n)
 	t.rec.SeqPayload = make([]int32, n)
@@ -421,7 +425,7 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 	if len(p.Payload) > 0 && !f.tlsDone && !t.cfg.NoTLS {
 		t.track(f, p, fwd)
 	}
-	if t.cfg.Early != nil && f.pkts[0]+f.pkts[1] == int64(t.cfg.EarlyPackets) {
+	if f.pkts[0]+f.pkts[1] == t.earlyAt {
 		t.early(f)
 	}
 	if p.Proto == ProtoTCP && !f.closing {

@@ -161,7 +161,7 @@ func BenchmarkPredictCNNLSTM(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const n = 256
+	n := benchRows()
 	k := len(c.Pre.ClassNames)
 	x := &model.Data{N: n, Seq: make([]float32, n*c.Pre.SeqLen*len(c.Pre.SeqChannels)), SeqLen: c.Pre.SeqLen,
 		SeqChannels: c.Pre.SeqChannels, Classes: k, ClassNames: c.Pre.ClassNames}
@@ -184,4 +184,12 @@ func benchThreads() int {
 		return n
 	}
 	return 1
+}
+
+// benchRows is BenchmarkPredictCNNLSTM's batch: ETCH_BENCH_ROWS, default 256.
+func benchRows() int {
+	if n, err := strconv.Atoi(os.Getenv("ETCH_BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 256
 }

@@ -40,7 +40,7 @@ type Options struct {
 	// Packets overrides K, the packets after which a flow is classified (0: the model's sequence
 	// length; a model of statistics alone then decides when flows end). Negative: at flow end.
 	Packets int
-	// Batch is the largest micro-batch (default 256); MaxWait the longest a decision waits for
+	// Batch is the largest micro-batch (default 128); MaxWait the longest a decision waits for
 	// its batch to fill (default 2 ms); Queue how many full batches may wait for the model
 	// (default 4; the reader blocks beyond it).
 	Batch   int
@@ -80,7 +80,10 @@ type Decision struct {
 	LatencyUS int64 `json:"latency_us"`
 }
 
-// Counters are the engine's running totals.
+// Counters are the engine's running totals: packets read, Decoded (TCP/UDP) among them, flows
+// started and Open now; Decisions made, and the flows queued for one at their K-th packet (Early)
+// or at their end (AtEnd); flows evicted from a full table, packets the kernel dropped (live
+// capture), and micro-batches run.
 type Counters struct {
 	Packets, Decoded, Flows, Open int64
 	Decisions, Early, AtEnd       int64
@@ -134,7 +137,7 @@ type rowMeta struct {
 // one goroutine; the slice is reused after out returns).
 func New(c *Classifier, opts Options, out func([]Decision) error) (*Engine, error) {
 	if opts.Batch <= 0 {
-		opts.Batch = 256
+		opts.Batch = 128
 	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 2 * time.Millisecond

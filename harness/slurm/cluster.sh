@@ -19,7 +19,12 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE: the process named in PIDFILE runs (a zombie, not yet reaped by init, does not).
+alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! grep -qE '^[0-9]+ \(.*\) Z' "/proc/$pid/stat" 2>/dev/null
+}
 
 write_conf() {
   mkdir -p "$DIR/state" "$DIR/spool" "$DIR/log"
@@ -33,7 +38,7 @@ AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
+SelectTypeParameters=CR_Core
 SchedulerParameters=batch_sched_delay=0
 DependencyParameters=kill_invalid_depend
 ReturnToService=2
@@ -51,6 +56,13 @@ MinJobAge=300
 NodeName=localhost CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
+  # A changed configuration (other core count, other settings) restarts running daemons.
+  if [ -f "$CONF" ] && ! cmp -s "$CONF.tmp" "$CONF" && { alive "$DIR/slurmctld.pid" || alive "$DIR/slurmd.pid"; }; then
+    echo "cluster.sh: configuration changed; restarting slurmctld and slurmd" >&2
+    stop_slurm
+    rm -rf "$DIR/state" "$DIR/spool"
+    mkdir -p "$DIR/state" "$DIR/spool"
+  fi
   mv "$CONF.tmp" "$CONF"
 }
 
@@ -76,7 +88,7 @@ up() {
   exit 1
 }
 
-down() {
+stop_slurm() {
   if [ -f "$CONF" ] && alive "$DIR/slurmctld.pid"; then
     scancel --full --user="$(id -un)" 2>/dev/null || true
     scancel --full $(squeue -h -o %i 2>/dev/null) 2>/dev/null || true
@@ -88,6 +100,10 @@ down() {
     alive "$DIR/slurmd.pid" || alive "$DIR/slurmctld.pid" || break
     sleep 0.1
   done
+}
+
+down() {
+  stop_slurm
   if alive /run/munge/munged.pid; then kill "$(cat /run/munge/munged.pid)"; fi
   rm -rf "$DIR/state" "$DIR/spool"
   echo "cluster.sh: Slurm down" >&2

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/etchlab/etch/harness/config"
 	"github.com/etchlab/etch/harness/report"
 	"github.com/etchlab/etch/harness/runner"
+	"github.com/etchlab/etch/harness/slurm"
 )
 
 // setFlags collects repeated --set key=value flags.
@@ -84,7 +86,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	out := fs.String("out", "", "run directory (default reports/<name>/<run-id> under the working directory)")
 	jobs := fs.Int("jobs", 0, "trials run at once (default: from the cores and executor.threads)")
 	threads := fs.Int("threads", 0, "threads per trial (default: cores / jobs)")
-	executor := fs.String("executor", "", "where trials run: local or process (default: the experiment's executor.kind)")
+	executor := fs.String("executor", "", "where trials run: local, process or slurm (default: the experiment's executor.kind)")
+	sl := addSlurmFlags(fs)
 	cache := fs.String("cache", "", `trial cache directory, or "off" (default reports/.cache)`)
 	progress := fs.String("progress", "auto", "progress display: auto (bars on a terminal), bars, lines or none")
 	if err := parseFlags(fs, args); err != nil {
@@ -99,8 +102,11 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := sl.check(fs, cmp.Or(*executor, exp.Executor.Kind)); err != nil {
+		return err
+	}
 	opts := runner.Options{Version: e.version, OutDir: *out, CacheDir: *cache, Executor: *executor, Jobs: *jobs,
-		Threads: *threads, Registry: reg, Log: e.log, Command: rerunCommand(file, sets), Executors: runExecutors()}
+		Threads: *threads, Registry: reg, Log: e.log, Command: rerunCommand(file, sets), Executors: runExecutors(e, sl)}
 	switch *progress {
 	case "auto":
 		opts.Progress = runner.NewProgress(e.stderr, isTerminal(e.stderr))
@@ -116,7 +122,13 @@ func runRun(ctx context.Context, e *env, args []string) error {
 		// The progress display says what runs; info records of the models would break up the bars.
 		opts.Log = slog.New(minLevel{e.log.Handler(), slog.LevelWarn})
 	}
+	if sl.settings.Detach {
+		opts.Progress = nil
+	}
 	res, err := runner.Run(ctx, exp, opts)
+	if errors.Is(err, slurm.ErrDetached) {
+		return detached(e, sl, res.Dir)
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) && res != nil {
 			fmt.Fprintf(e.stderr, "interrupted: %d trial(s) finished and cached; run the same command again to resume\n", res.Ran)
@@ -149,9 +161,11 @@ func (h minLevel) WithGroup(name string) slog.Handler {
 }
 
 // runExecutors lists the executors `etch run` offers (--executor or executor.kind): the runner's
-// local and process executors; a cluster executor is added here.
-func runExecutors() map[string]runner.ExecutorFactory {
-	return runner.DefaultExecutors()
+// local and process executors, and the Slurm executor with its flags.
+func runExecutors(e *env, sl *slurmFlags) map[string]runner.ExecutorFactory {
+	ex := runner.DefaultExecutors()
+	ex["slurm"] = slurmExecutor(e, sl)
+	return ex
 }
 
 func runValidate(_ context.Context, e *env, args []string) error {
@@ -183,7 +197,7 @@ func runValidate(_ context.Context, e *env, args []string) error {
 	return errors.Join(errs...)
 }
 
-func runReport(_ context.Context, e *env, args []string) error {
+func runReport(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "report", "RUN_DIR")
 	collect := fs.Bool("collect", false, "rebuild results.json from the run's plan and finished trials first (automatic when it is missing)")
 	if err := parseFlags(fs, args); err != nil {
@@ -193,6 +207,11 @@ func runReport(_ context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want one run directory", errUsage)
 	}
 	dir := fs.Arg(0)
+	if isSlurm, err := prepareReport(ctx, e, dir); err != nil {
+		return err
+	} else if isSlurm {
+		*collect = true
+	}
 	if _, err := os.Stat(filepath.Join(dir, report.ResultsFile)); errors.Is(err, os.ErrNotExist) {
 		if _, err := os.Stat(filepath.Join(dir, runner.PlanFile)); err == nil {
 			*collect = true

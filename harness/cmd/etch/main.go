@@ -52,6 +52,7 @@ func commands() []command {
 		{"validate", "check experiment files without running them", runValidate},
 		{"report", "re-render a run directory's report from its results.json", runReport},
 		{"compare", "show metric deltas between two run directories", runCompare},
+		{"status", "per-trial state of a run directory (done, running, pending, failed, cancelled; Slurm tasks)", runStatus},
 		{"trial", "run one planned trial: etch trial run SPEC (worker processes, clusters)", runTrial},
 		{"classify", "classify flows in real time from a capture, stdin or a live interface (JSON lines)", runClassify},
 		{"data", "datasets: info, import, list, fetch, synth (etch data help)", runData},
