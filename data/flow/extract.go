@@ -2,14 +2,12 @@ package flow
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/etchlab/etch/data"
 )
@@ -22,19 +20,25 @@ type Summary struct {
 	Packets, Decoded, Flows int64
 	// Truncated lists the inputs that ended inside a record (their flows up to there are kept).
 	Truncated []string
+	// DigestsCached counts the inputs whose SHA-256 came from Config.DigestCache.
+	DigestsCached int
 }
 
 // Extract reads the capture files in order and emits a record per flow. Flows do not span
 // inputs: the table is flushed at the end of each. The emitted record is reused after emit
 // returns. A truncated input is warned about (file and offset) and its flows are kept; a damaged
 // one fails with an error naming file and offset. Inputs are hashed (SHA-256) by a goroutine
-// running beside the extraction.
+// running beside the extraction, or their digests read from Config.DigestCache.
 func Extract(ctx context.Context, inputs []string, cfg Config, emit func(*data.Record) error) (Summary, error) {
 	cfg = cfg.Defaults()
 	var sum Summary
 	// One goroutine hashes the inputs in order beside the extraction (a single one, so that a
 	// long input list does not open every file at once).
 	hashes := make([]hashResult, len(inputs))
+	var cache *digestCache
+	if cfg.DigestCache != "" {
+		cache = &digestCache{dir: cfg.DigestCache, settle: digestSettle, now: time.Now}
+	}
 	hashed := make(chan struct{})
 	go func() {
 		defer close(hashed)
@@ -43,7 +47,7 @@ func Extract(ctx context.Context, inputs []string, cfg Config, emit func(*data.R
 				hashes[i].err = ctx.Err()
 				continue
 			}
-			hashes[i].sum, hashes[i].err = hashFile(in)
+			hashes[i].sum, hashes[i].cached, hashes[i].err = cache.hashInput(in)
 		}
 	}()
 	table := NewTable(cfg, func(r *data.Record) error {
@@ -64,29 +68,17 @@ func Extract(ctx context.Context, inputs []string, cfg Config, emit func(*data.R
 			err = fmt.Errorf("hash %s: %w", in, hr.err)
 		}
 		sum.Inputs = append(sum.Inputs, data.Input{Name: filepath.Base(in), SHA256: hr.sum})
+		if hr.cached {
+			sum.DigestsCached++
+		}
 	}
 	return sum, err
 }
 
 type hashResult struct {
-	sum string
-	err error
-}
-
-func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if b, unmap, ok := mapFile(f); ok {
-		h.Write(b)
-		unmap()
-	} else if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum    string
+	cached bool
+	err    error
 }
 
 func extractOne(ctx context.Context, path string, table *Table, dec *Decoder, sum *Summary, cfg Config) error {

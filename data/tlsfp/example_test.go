@@ -64,3 +64,18 @@ func ExampleParseClientHello() {
 	// af057e9f84e0ebb0d7aedce00bf5a187
 	// client hello: offset 1: length 89, only 51 bytes: truncated
 }
+
+func ExampleMemo() {
+	rec := exampleHello()
+	memo := tlsfp.NewMemo() // one per flow table (one goroutine)
+	for flow := range 2 {
+		tr := memo.NewTracker(tlsfp.TCP)
+		tr.Packet(true, 1, rec)
+		r := tr.Result() // the second flow's strings come from the memo
+		fmt.Println(flow, r.SNI, r.JA4)
+		tr.Release() // the next NewTracker reuses it
+	}
+	// Output:
+	// 0 example.com t13d0204h2_62ed6f6ca7ad_3953dc75acc4
+	// 1 example.com t13d0204h2_62ed6f6ca7ad_3953dc75acc4
+}

@@ -146,6 +146,12 @@ func FuzzTracker(f *testing.F) {
 		if udp {
 			tr = NewTracker(UDP)
 		}
+		// The same input through a Memo that already holds the crypto/tls hellos' fingerprints.
+		memo := NewMemo()
+		warm := memo.NewTracker(TCP)
+		warm.Packet(true, 1, ch)
+		warm.Packet(false, 1, sh)
+		mtr := memo.NewTracker(tr.transport)
 		n := int(cut)%97 + 1
 		feed := func(client bool, b []byte, seq uint32) {
 			// Segments go in out of order: odd ones first, then even ones.
@@ -153,6 +159,7 @@ func FuzzTracker(f *testing.F) {
 				for i, off := 0, 0; off < len(b); i, off = i+1, off+n {
 					if i%2 == parity {
 						tr.Packet(client, seq+uint32(off), b[off:min(off+n, len(b))])
+						mtr.Packet(client, seq+uint32(off), b[off:min(off+n, len(b))])
 					}
 				}
 			}
@@ -160,6 +167,9 @@ func FuzzTracker(f *testing.F) {
 		feed(true, c, 4000000000)
 		feed(false, s, 17)
 		r := tr.Result()
+		if mr := mtr.Result(); mr != r {
+			t.Fatalf("memo tracker gives %+v, plain %+v", mr, r)
+		}
 		if r.JA4 != "" && len(r.JA4) != 36 {
 			t.Fatalf("bad JA4 %q", r.JA4)
 		}

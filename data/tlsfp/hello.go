@@ -151,20 +151,28 @@ func handshakeBody(b []byte, want uint8, what string) (reader, error) {
 // type byte (1) and its 3-byte length, as found in a TLS record or a QUIC CRYPTO stream.
 // Bytes after the message are ignored. Errors are *OffsetError wrapping ErrTruncated,
 // ErrMalformed or ErrNotHello.
-func ParseClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, false) }
+func ParseClientHello(b []byte) (*ClientHello, error) { return parseClientHello(nil, b, false) }
 
 // ParseDTLSClientHello parses a DTLS ClientHello given as a TLS-style handshake message
 // (type, 3-byte length, body): the DTLS fragments reassembled, without the 8 extra header
 // bytes of DTLS (message sequence, fragment offset and length). The body has the DTLS
 // cookie after the session ID; the result has DTLS set.
-func ParseDTLSClientHello(b []byte) (*ClientHello, error) { return parseClientHello(b, true) }
+func ParseDTLSClientHello(b []byte) (*ClientHello, error) { return parseClientHello(nil, b, true) }
 
-func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
+// parseClientHello parses into ch when it is not nil (its slices reused, everything else
+// reset), else into a new ClientHello.
+func parseClientHello(ch *ClientHello, b []byte, dtls bool) (*ClientHello, error) {
 	r, err := handshakeBody(b, typeClientHello, "client hello")
 	if err != nil {
 		return nil, err
 	}
-	ch := &ClientHello{DTLS: dtls}
+	if ch == nil {
+		ch = &ClientHello{DTLS: dtls}
+	} else {
+		*ch = ClientHello{DTLS: dtls, CipherSuites: ch.CipherSuites[:0], Extensions: ch.Extensions[:0],
+			ALPN: ch.ALPN[:0], SupportedVersions: ch.SupportedVersions[:0], SupportedGroups: ch.SupportedGroups[:0],
+			ECPointFormats: ch.ECPointFormats[:0], SignatureAlgorithms: ch.SignatureAlgorithms[:0]}
+	}
 	ch.Version = r.u16()
 	r.bytes(32) // random
 	r.bytes(int(r.u8()))
@@ -174,6 +182,9 @@ func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
 	cs := r.sub(int(r.u16()), "client hello cipher suites")
 	if cs.err == nil && len(cs.b)%2 != 0 {
 		return nil, errAt(cs.what, cs.off, ErrMalformed)
+	}
+	if cs.err == nil && cap(ch.CipherSuites) < len(cs.b)/2 {
+		ch.CipherSuites = make([]uint16, 0, len(cs.b)/2)
 	}
 	for !cs.empty() && cs.err == nil {
 		ch.CipherSuites = append(ch.CipherSuites, cs.u16())
@@ -189,7 +200,9 @@ func parseClientHello(b []byte, dtls bool) (*ClientHello, error) {
 	if ext.err != nil {
 		return nil, ext.err
 	}
-	ch.Extensions = make([]Extension, 0, 24)
+	if ch.Extensions == nil {
+		ch.Extensions = make([]Extension, 0, 24)
+	}
 	for !ext.empty() {
 		typ := ext.u16()
 		body := ext.sub(int(ext.u16()), ext.what)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // Transport is the transport protocol of a tracked flow.
@@ -88,6 +87,8 @@ type Tracker struct {
 	odcid   []byte
 	keys    [2]*initialKeys // client, server
 	keysVer [2]uint32
+	// memo, when not nil, computes or remembers the fingerprint strings (Memo.NewTracker).
+	memo *Memo
 }
 
 // NewTracker returns a Tracker for a flow over transport t.
@@ -164,22 +165,18 @@ func (t *Tracker) giveUp(d *dirState) {
 // hello parses a complete handshake message and fills the result.
 func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 	if client {
-		ch, err := parseClientHello(msg, t.dtls)
+		var into *ClientHello
+		if t.memo != nil {
+			into = &t.memo.hello // parsed fields are not kept past this call
+		}
+		ch, err := parseClientHello(into, msg, t.dtls)
 		if err != nil {
 			return err
 		}
 		t.res.SNI = ch.ServerName
-		alpn := make([]string, len(ch.ALPN))
-		for i, p := range ch.ALPN {
-			alpn[i] = printable([]byte(p))
-		}
-		t.res.ALPN = strings.Join(alpn, ",")
-		t.res.JA3Full = JA3Full(ch)
-		t.res.JA3 = md5hex(t.res.JA3Full)
-		head, cs, es := ja4Parts(ch, quic)
-		t.res.JA4 = head + "_" + hash12(cs) + "_" + hash12(es)
-		t.res.JA4R = head + "_" + cs + "_" + es
-		t.clientVersion = ch.clientVersion()
+		p := t.memo.clientPrints(ch, quic)
+		t.res.ALPN, t.res.JA3Full, t.res.JA3, t.res.JA4, t.res.JA4R = p.alpn, p.ja3Full, p.ja3, p.ja4, p.ja4r
+		t.clientVersion = p.version
 		if ch.ExtensionErr != nil && t.err == nil {
 			t.err = fmt.Errorf("client hello (fingerprints kept): %w", ch.ExtensionErr)
 		}
@@ -189,10 +186,9 @@ func (t *Tracker) hello(d *dirState, client bool, msg []byte, quic bool) error {
 			return err
 		}
 		sh.DTLS = t.dtls
-		t.res.JA3SFull = JA3SFull(sh)
-		t.res.JA3S = md5hex(t.res.JA3SFull)
-		t.res.JA4S = JA4S(sh, quic)
-		t.serverVersion = sh.NegotiatedVersion()
+		p := t.memo.serverPrints(sh, quic)
+		t.res.JA3SFull, t.res.JA3S, t.res.JA4S = p.ja3sFull, p.ja3s, p.ja4s
+		t.serverVersion = p.version
 		if sh.ExtensionErr != nil && t.err == nil {
 			t.err = fmt.Errorf("server hello (fingerprints kept): %w", sh.ExtensionErr)
 		}
