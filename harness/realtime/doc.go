@@ -7,8 +7,9 @@
 // runner applies), so a decision equals the batch prediction on the same flow truncated to K.
 //
 // Decisions are micro-batched across flows: rows collect in a batch that goes to the model when
-// it is full or when its oldest row has waited MaxWait (a few milliseconds), whichever comes
-// first; a bounded queue of batches bounds memory and makes the reader wait (live capture then
+// it is full, or when its oldest row has waited MaxWait (500 µs by default) and the model is
+// idle; while the model runs, the next batch keeps growing, so batches are small at low rates
+// and large under load. A bounded queue of batches bounds memory and makes the reader wait (live capture then
 // drops in the kernel, counted) rather than grow. The flow table's own bounds (timeouts,
 // MaxFlows, StatsCap) bound the rest.
 //

@@ -41,7 +41,7 @@ type Options struct {
 	// length; a model of statistics alone then decides when flows end). Negative: at flow end.
 	Packets int
 	// Batch is the largest micro-batch (default 128); MaxWait the longest a decision waits for
-	// its batch to fill (default 2 ms); Queue how many full batches may wait for the model
+	// its batch to fill while the model is idle (default 500 µs); Queue how many full batches may wait for the model
 	// (default 4; the reader blocks beyond it).
 	Batch   int
 	MaxWait time.Duration
@@ -114,6 +114,7 @@ type Engine struct {
 	packets, decoded, flows, open         atomic.Int64
 	decisions, early, atEnd, evict, drops atomic.Int64
 	batches                               atomic.Int64
+	busy                                  atomic.Bool // the model is running a batch
 	hist                                  latencyHist
 }
 
@@ -140,7 +141,7 @@ func New(c *Classifier, opts Options, out func([]Decision) error) (*Engine, erro
 		opts.Batch = 128
 	}
 	if opts.MaxWait <= 0 {
-		opts.MaxWait = 2 * time.Millisecond
+		opts.MaxWait = 500 * time.Microsecond
 	}
 	if opts.Queue <= 0 {
 		opts.Queue = 4
@@ -337,51 +338,58 @@ func (e *Engine) read(ctx context.Context, src Source) error {
 	}
 }
 
-// flushExpired hands the current batch to the model once it has waited MaxWait. The reading
-// goroutine checks this every 64 packets, so the bound holds even when it keeps the only
-// processor busy (the inference goroutine's timer covers a source that has gone quiet). It
-// then yields, so that on a single processor the model runs at once.
+// flushExpired hands the current batch to the model once it has waited MaxWait and the model
+// is idle. The reading goroutine checks this every 64 packets, so the bound holds even when it
+// keeps the only processor busy (the inference goroutine's timer covers a source that has gone
+// quiet). It then yields, so that on a single processor the model runs at once. While the model
+// is busy the batch keeps growing (its rows would wait for the model anyway), so batches are small
+// and latency low at low rates and batches grow towards Batch under load.
 func (e *Engine) flushExpired() {
-	e.mu.Lock()
-	b := e.cur
-	if b != nil && time.Since(b.first) >= e.opts.MaxWait {
-		e.cur = nil
-	} else {
-		b = nil
+	if e.busy.Load() || len(e.full) > 0 {
+		return
 	}
-	e.mu.Unlock()
-	if b != nil {
+	if b := e.takeExpired(); b != nil {
 		e.full <- b
 		runtime.Gosched()
 	}
 }
 
-// infer runs the model on full batches, and on the current batch once it has waited MaxWait.
+// takeExpired takes the current batch when it has waited MaxWait.
+func (e *Engine) takeExpired() *batch {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.cur
+	if b == nil || time.Since(b.first) < e.opts.MaxWait {
+		return nil
+	}
+	e.cur = nil
+	return b
+}
+
+// infer runs the model on full batches, and on the current batch once it has waited MaxWait
+// (checked on a timer and after every batch, so rows that waited behind a busy model go next).
 func (e *Engine) infer(ctx context.Context) {
 	tick := time.NewTicker(max(e.opts.MaxWait/2, 100*time.Microsecond))
 	defer tick.Stop()
+	run := func(b *batch) {
+		e.busy.Store(true)
+		e.process(ctx, b)
+		e.busy.Store(false)
+	}
 	for {
 		select {
 		case b, ok := <-e.full:
 			if !ok {
 				return
 			}
-			e.process(ctx, b)
+			run(b)
 		case <-tick.C:
-			if len(e.full) > 0 {
-				continue // older full batches first: decisions leave in the order they were made
-			}
-			e.mu.Lock()
-			b := e.cur
-			if b != nil && time.Since(b.first) >= e.opts.MaxWait {
-				e.cur = nil
-			} else {
-				b = nil
-			}
-			e.mu.Unlock()
-			if b != nil {
-				e.process(ctx, b)
-			}
+		}
+		if len(e.full) > 0 {
+			continue // older full batches first: decisions leave in the order they were made
+		}
+		if b := e.takeExpired(); b != nil {
+			run(b)
 		}
 	}
 }

@@ -31,7 +31,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	layout := fs.String("layout", "flat", "ONNX models: input layout, flat or seq")
 	preprocess := fs.String("preprocess", "", "bare models only: take features, K, scaler and classes from this saved model (`FILE.etchm`), e.g. the one an .onnx was exported from")
 	batch := fs.Int("batch", 128, "largest micro-batch of decisions (128: the CNN-LSTM preset is fastest there on this CPU)")
-	wait := fs.Duration("max-wait", 2*time.Millisecond, "longest a decision waits for its micro-batch to fill")
+	wait := fs.Duration("max-wait", 500*time.Microsecond, "longest a decision waits for its micro-batch while the model is idle (under load batches grow while the model runs)")
 	threads := fs.Int("threads", 1, "threads the model may use")
 	every := fs.Duration("stats-every", 5*time.Second, "print counters to stderr this often (0: only at the end and on SIGUSR1)")
 	opts := flow.DefaultOptions()
