@@ -14,7 +14,8 @@ import (
 
 // TestEarlyEqualsTruncated checks Config.Early against the batch path: the snapshot of a flow
 // at its K-th packet equals the record that Extract gives for a capture holding only the first K
-// packets of every flow, and flows shorter than K are not snapshotted.
+// packets of every flow, and flows shorter than K are not snapshotted. Config.FirstPackets = K
+// gives exactly the records of that cut capture, the K-packet ones marked early.
 func TestEarlyEqualsTruncated(t *testing.T) {
 	hellos := realHellos(t, 6)
 	for _, k := range []int{1, 4, 9, 30} {
@@ -42,8 +43,13 @@ func TestEarlyEqualsTruncated(t *testing.T) {
 		if err := errors.Join(pwAll.flush(), pwCut.flush()); err != nil {
 			t.Fatal(err)
 		}
-		var early, ended, batch collected
+		var early, ended, batch, first collected
 		cfg := Config{Privacy: &Privacy{KeepIPs: true}}
+		cfgFirst := cfg
+		cfgFirst.FirstPackets = k
+		if _, err := extractBytes(all.Bytes(), cfgFirst, first.emit); err != nil {
+			t.Fatal(err)
+		}
 		cfgEarly := cfg
 		cfgEarly.EarlyPackets = k
 		cfgEarly.Early = early.emit
@@ -68,10 +74,20 @@ func TestEarlyEqualsTruncated(t *testing.T) {
 				gotShort = append(gotShort, r)
 			}
 		}
+		// FirstPackets: exactly the cut capture's flows, the K-packet ones marked early.
+		var firstEarly int
+		for _, r := range first.recs {
+			if r.EndReason == EndEarly {
+				firstEarly++
+			}
+		}
+		if firstEarly != len(wantEarly) {
+			t.Fatalf("K=%d FirstPackets: %d early records, want %d", k, firstEarly, len(wantEarly))
+		}
 		for _, c := range []struct {
 			name      string
 			got, want []data.Record
-		}{{"early", early.recs, wantEarly}, {"short", gotShort, wantShort}} {
+		}{{"early", early.recs, wantEarly}, {"short", gotShort, wantShort}, {"first", first.recs, batch.recs}} {
 			if len(c.got) != len(c.want) || (c.name == "early" && len(c.got) == 0) {
 				t.Fatalf("K=%d %s: %d records, batch path %d", k, c.name, len(c.got), len(c.want))
 			}

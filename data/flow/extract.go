@@ -30,6 +30,9 @@ type Summary struct {
 // one fails with an error naming file and offset. Inputs are hashed (SHA-256) by a goroutine
 // running beside the extraction, or their digests read from Config.DigestCache.
 func Extract(ctx context.Context, inputs []string, cfg Config, emit func(*data.Record) error) (Summary, error) {
+	if cfg.FirstPackets > 0 && cfg.Early != nil {
+		return Summary{}, fmt.Errorf("extract: Config.FirstPackets and Config.Early cannot be combined")
+	}
 	cfg = cfg.Defaults()
 	var sum Summary
 	// One goroutine hashes the inputs in order beside the extraction (a single one, so that a
@@ -127,7 +130,7 @@ func extractOne(ctx context.Context, path string, table *Table, dec *Decoder, su
 // Meta returns the footer metadata of an extraction with c from inputs.
 func (c Config) Meta(inputs []data.Input) data.Meta {
 	c = c.Defaults()
-	return data.Meta{
+	m := data.Meta{
 		Version:       c.Version,
 		Source:        "extract",
 		SeqLen:        c.SeqLen,
@@ -144,6 +147,10 @@ func (c Config) Meta(inputs []data.Input) data.Meta {
 			"label_rules":  strconv.Itoa(c.Labeler.count()),
 		},
 	}
+	if c.FirstPackets > 0 {
+		m.Params["first_packets"] = strconv.Itoa(c.FirstPackets)
+	}
+	return m
 }
 
 // batchSize is how many records ExtractToFile hands the writer at once.

@@ -87,6 +87,13 @@ type Config struct {
 	// after the call; an error stops the table like an emit error.
 	Early        func(*data.Record) error
 	EarlyPackets int
+	// FirstPackets, when > 0, cuts every flow at its first FirstPackets packets (both directions
+	// together): a flow that reaches them is emitted at that packet (EndReason EndEarly) and the
+	// packets after it are in no record; a shorter flow is emitted when it ends. Its records are
+	// what `etch classify` decides on at K = FirstPackets, statistics included, so a model trained
+	// on them sees the same features as the real-time path. It is built on Early, which must then
+	// be nil (Extract refuses both; NewTable replaces Early).
+	FirstPackets int
 }
 
 // Defaults returns c with every zero field set to its default.
@@ -234,6 +241,16 @@ var ErrEmit = errors.New("emit flow")
 
 // NewTable returns a table that calls emit for every finished flow.
 func NewTable(cfg Config, emit func(*data.Record) error) *Table {
+	if k := int64(cfg.FirstPackets); k > 0 {
+		whole := emit
+		cfg.Early, cfg.EarlyPackets = whole, cfg.FirstPackets
+		emit = func(r *data.Record) error {
+			if r.PktsFwd+r.PktsBwd >= k {
+				return nil // emitted when it reached k
+			}
+			return whole(r)
+		}
+	}
 	cfg = cfg.Defaults()
 	t := &Table{cfg: cfg, emit: emit, flows: newFlowMap(1024),
 		idleUS: cfg.IdleTimeout.Microseconds(), activeUS: cfg.ActiveTimeout.Microseconds(),

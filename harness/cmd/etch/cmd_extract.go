@@ -16,10 +16,14 @@ import (
 func runExtract(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "extract", "IN.pcap[ng][.gz]... -o OUT.{parquet,jsonl,csv}")
 	out := fs.String("o", "", "output `FILE`; its extension picks the format (.parquet, .jsonl, .csv)")
+	first := fs.Int("first-packets", 0, "cut every flow at its first `K` packets (end_reason early): the features etch classify decides on at K, statistics included (0: whole flows)")
 	opts := flow.DefaultOptions()
 	opts.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *first < 0 {
+		return fmt.Errorf("%w: --first-packets %d: want K >= 0", errUsage, *first)
 	}
 	if fs.NArg() == 0 || *out == "" {
 		fs.Usage()
@@ -28,7 +32,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	if _, err := data.FormatOf(*out); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	cfg := flow.Config{Version: e.version, Log: e.log}
+	cfg := flow.Config{Version: e.version, Log: e.log, FirstPackets: *first}
 	if err := opts.Apply(&cfg); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

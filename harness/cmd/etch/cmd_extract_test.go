@@ -80,6 +80,47 @@ func sha(t *testing.T, path string) string {
 	return hex.EncodeToString(s[:])
 }
 
+// TestExtractFirstPackets checks --first-packets: no record holds more than K packets, the flows
+// that reached K say so (end_reason early), the footer records K, and no flow is lost.
+func TestExtractFirstPackets(t *testing.T) {
+	needShared(t)
+	dir := t.TempDir()
+	in := filepath.Join(sharedData, "matousp-ja3s/pcap/ma4/KBKlic1.pcapng")
+	whole, cut := filepath.Join(dir, "whole.parquet"), filepath.Join(dir, "cut.parquet")
+	for _, args := range [][]string{{"extract", in, "-o", whole}, {"extract", in, "-o", cut, "--first-packets", "6"}} {
+		if code, _, errs := runCLI(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+	}
+	all, _, err := data.ReadAll(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, meta, err := data.ReadAll(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(all) || meta.Params["first_packets"] != "6" {
+		t.Fatalf("%d records (whole flows: %d), params %v", len(recs), len(all), meta.Params)
+	}
+	early := 0
+	for _, r := range recs {
+		n := r.PktsFwd + r.PktsBwd
+		if n > 6 || (n == 6) != (r.EndReason == "early") {
+			t.Fatalf("record with %d packets, end_reason %q", n, r.EndReason)
+		}
+		if n == 6 {
+			early++
+		}
+	}
+	if early == 0 {
+		t.Fatal("no flow reached 6 packets")
+	}
+	if code, _, _ := runCLI(t, "extract", in, "-o", cut, "--first-packets", "-1"); code != 2 {
+		t.Errorf("--first-packets -1: exit %d, want 2", code)
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	needShared(t)
 	in := filepath.Join(sharedData, "ja4/pcap/tls-alpn-h2.pcap")
