@@ -146,3 +146,35 @@ func TestRouteGPUCancelled(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestCachedCPUResultsRerunOnGPU: backend auto results cached on a machine without a GPU are
+// taken from the cache while there is still no GPU, and run again (on the CUDA worker) once one is
+// usable.
+func TestCachedCPUResultsRerunOnGPU(t *testing.T) {
+	f := newFixture(t, strings.Replace(testExperiment, "backend: cpu", "backend: auto", 1))
+	o := f.opts("run")
+	calls := 0
+	o.CUDAWorker = filepath.Join(f.dir, "etch-cuda")
+	o.ProbeGPU = fakeProbe(nil, fmt.Errorf("%w: no CUDA-capable device is detected", probe.ErrNoGPU), &calls)
+	out, err := Run(context.Background(), f.exp, o)
+	if err != nil || out.Ran != 3 || out.Failed != 0 {
+		t.Fatalf("first run: %+v, %v", out, err)
+	}
+	out, err = Run(context.Background(), f.exp, o)
+	if err != nil || out.Cached != 3 || out.Ran != 0 {
+		t.Fatalf("second run without a GPU: %+v, %v", out, err)
+	}
+	marker := filepath.Join(f.dir, "calls")
+	script := "#!/bin/sh\necho \"$1 $2\" >> " + marker + "\necho 'fake etch-cuda' >&2\nexit 1\n"
+	if err := os.WriteFile(o.CUDAWorker, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o.ProbeGPU = fakeProbe(&probe.Report{GPUs: []probe.GPU{{Name: "Fake GPU"}}}, nil, &calls)
+	out, err = Run(context.Background(), f.exp, o)
+	if err != nil || out.Cached != 0 || out.Ran != 3 {
+		t.Fatalf("run with a GPU: cached %d, ran %d, %v", out.Cached, out.Ran, err)
+	}
+	if b, err := os.ReadFile(marker); err != nil || strings.Count(string(b), "trial run\n") != 3 {
+		t.Errorf("worker calls %q: %v", b, err)
+	}
+}

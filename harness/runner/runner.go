@@ -198,11 +198,14 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 	}
 
 	results := make(map[string]*TrialResult, len(specs))
-	var pending []*TrialSpec
+	var pending, onCPU []*TrialSpec
 	for _, s := range specs {
 		if r := cache.Get(s.Key); r != nil {
 			results[s.ID] = r
 			out.Cached++
+			if s.Backend == "auto" && r.Backend.Used == "cpu" {
+				onCPU = append(onCPU, s)
+			}
 			continue
 		}
 		pending = append(pending, s)
@@ -211,9 +214,19 @@ func Run(ctx context.Context, exp *config.Experiment, opts Options) (*Outcome, e
 	if kind == "" {
 		kind = exp.Executor.Kind
 	}
-	route, err := routeGPU(ctx, exp, opts, kind, len(pending), log)
+	route, err := routeGPU(ctx, exp, opts, kind, len(pending)+len(onCPU), log)
 	if err != nil {
 		return nil, err
+	}
+	if route.worker != nil && len(onCPU) > 0 {
+		// backend auto: results cached by a machine without a usable GPU are not this machine's
+		// result; run them again on the GPU.
+		log.Info("GPU found; cached CPU results of backend auto run again", "trials", len(onCPU))
+		for _, s := range onCPU {
+			delete(results, s.ID)
+			out.Cached--
+		}
+		pending = append(pending, onCPU...)
 	}
 	if route.worker != nil {
 		// One GPU: one trial at a time, with every core for its CPU-side work.
