@@ -207,6 +207,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want one run directory", errUsage)
 	}
 	dir := fs.Arg(0)
+	if err := checkRunDir(dir); err != nil {
+		return err
+	}
 	if isSlurm, err := prepareReport(ctx, e, dir); err != nil {
 		return err
 	} else if isSlurm {
@@ -282,4 +285,18 @@ func runTrial(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "trial %s %s (%.1fs)\n", r.Trial.ID, status, r.Seconds)
 	return nil
+}
+
+// checkRunDir says clearly when dir is not a run directory of etch run (one holds plan.json or
+// results.json), rather than failing on the first file it lacks.
+func checkRunDir(dir string) error {
+	for _, f := range []string{runner.PlanFile, report.ResultsFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return nil
+		}
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s is not a run directory of etch run (no %s or %s)", dir, runner.PlanFile, report.ResultsFile)
 }

@@ -118,6 +118,9 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want one run directory", errUsage)
 	}
 	dir := fs.Arg(0)
+	if err := checkRunDir(dir); err != nil {
+		return err
+	}
 	states, err := slurm.Status(ctx, &slurm.Client{}, dir)
 	if err != nil {
 		return err
