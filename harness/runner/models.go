@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 
 	"github.com/etchlab/etch/data"
 	"github.com/etchlab/etch/harness/config"
@@ -21,14 +22,14 @@ func ModelPath(runDir, trial, name string) string {
 
 // saveModel writes a model fitted on the first fold of trial s, with the preprocessing that
 // feeds it (features, sequence length, the fold's scaler, classes), so that etch classify applies
-// it exactly as the trial did. Models that cannot be saved (ONNX, ensembles over projected
-// members) are skipped with a log line: saving is a by-product, never a reason to fail a trial.
+// it exactly as the trial did. Models that cannot be saved (ONNX) are skipped with a log line:
+// saving is a by-product, never a reason to fail a trial.
 func (w *Worker) saveModel(s *TrialSpec, ms config.Model, m model.Model, ds *data.Dataset, sc *data.Scaler) {
 	pre := saved.Preprocess{Features: s.Config.Data.Features, Label: s.Config.Data.Label, TabNames: ds.TabNames,
 		SeqChannels: ds.SeqChannels, SeqLen: ds.SeqLen, Scaler: sc, ClassNames: ds.ClassNames}
-	if p, ok := m.(*projected); ok {
+	if p, ok := m.(*model.Projected); ok {
 		m = p.Model
-		pre.TabNames, pre.SeqChannels, pre.Scaler = p.sel.restrict(ds, sc)
+		pre.TabNames, pre.SeqChannels, pre.Scaler = restrict(p, ds, sc)
 	}
 	if len(pre.SeqChannels) == 0 {
 		pre.SeqLen = 0
@@ -46,17 +47,15 @@ func (w *Worker) saveModel(s *TrialSpec, ms config.Model, m model.Model, ds *dat
 	}
 }
 
-// restrict returns the names and the scaler of the selected features only (scaling is per
-// feature, so the restricted scaler scales them exactly as the full one).
-func (s *selection) restrict(ds *data.Dataset, sc *data.Scaler) (tab, ch []string, out *data.Scaler) {
+// restrict returns the names and the scaler of p's features only (scaling is per feature, so the
+// restricted scaler scales them exactly as the full one).
+func restrict(p *model.Projected, ds *data.Dataset, sc *data.Scaler) (tab, ch []string, out *data.Scaler) {
 	out = &data.Scaler{Method: sc.Method}
-	for _, j := range s.tab {
-		tab = append(tab, ds.TabNames[j])
-		out.Tab = append(out.Tab, sc.Tab[j])
+	for _, name := range p.Tab {
+		out.Tab = append(out.Tab, sc.Tab[slices.Index(ds.TabNames, name)])
 	}
-	for _, c := range s.ch {
-		ch = append(ch, ds.SeqChannels[c])
-		out.Seq = append(out.Seq, sc.Seq[c])
+	for _, name := range p.Channels {
+		out.Seq = append(out.Seq, sc.Seq[slices.Index(ds.SeqChannels, name)])
 	}
-	return tab, ch, out
+	return slices.Clone(p.Tab), slices.Clone(p.Channels), out
 }

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -49,60 +48,15 @@ func selectFeatures(ds *data.Dataset, features []string) (*selection, error) {
 	return s, nil
 }
 
-// apply returns x restricted to the selection (copying).
-func (s *selection) apply(x *model.Data) *model.Data {
-	if x == nil {
-		return nil
-	}
-	out := &model.Data{N: x.N, Y: x.Y, Classes: x.Classes, ClassNames: x.ClassNames, Weights: x.Weights}
-	td := x.TabDim()
+// project wraps m so that it sees only the selected features, chosen by name (model.Projected,
+// which saves with the model).
+func (s *selection) project(m model.Model, ds *data.Dataset) *model.Projected {
+	p := &model.Projected{Model: m}
 	for _, j := range s.tab {
-		out.TabNames = append(out.TabNames, x.TabNames[j])
+		p.Tab = append(p.Tab, ds.TabNames[j])
 	}
-	if len(s.tab) > 0 {
-		out.Tab = make([]float32, x.N*len(s.tab))
-		for i := range x.N {
-			row := x.Tab[i*td : (i+1)*td]
-			for k, j := range s.tab {
-				out.Tab[i*len(s.tab)+k] = row[j]
-			}
-		}
+	for _, c := range s.ch {
+		p.Channels = append(p.Channels, ds.SeqChannels[c])
 	}
-	if len(s.ch) > 0 {
-		C, L := len(x.SeqChannels), x.SeqLen
-		for _, c := range s.ch {
-			out.SeqChannels = append(out.SeqChannels, x.SeqChannels[c])
-		}
-		out.SeqLen = L
-		out.Seq = make([]float32, x.N*L*len(s.ch))
-		for i := range x.N * L {
-			for k, c := range s.ch {
-				out.Seq[i*len(s.ch)+k] = x.Seq[i*C+c]
-			}
-		}
-	}
-	return out
-}
-
-// projected is a model that sees only its selected features: ensembles hand every member the
-// full data, and the member's wrapper cuts it down.
-type projected struct {
-	model.Model
-	sel *selection
-}
-
-func (p *projected) Fit(ctx context.Context, train, val *model.Data) error {
-	return p.Model.Fit(ctx, p.sel.apply(train), p.sel.apply(val))
-}
-
-func (p *projected) PredictProba(ctx context.Context, x *model.Data, dst []float32) error {
-	return p.Model.PredictProba(ctx, p.sel.apply(x), dst)
-}
-
-// History passes the wrapped model's training curve through (nil when it has none).
-func (p *projected) History() []model.Epoch {
-	if h, ok := p.Model.(model.Historian); ok {
-		return h.History()
-	}
-	return nil
+	return p
 }

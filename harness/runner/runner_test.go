@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -444,9 +445,9 @@ func TestModelFeatures(t *testing.T) {
 	if err != nil || len(sel.tab) != 48 || len(sel.ch) != 1 || sel.ch[0] != 1 {
 		t.Errorf("selection %+v: %v", sel, err)
 	}
-	x := sel.apply(&model.Data{N: ds.N, Tab: ds.Tab, TabNames: ds.TabNames, Seq: ds.Seq, SeqLen: ds.SeqLen, SeqChannels: ds.SeqChannels})
-	if err := x.Validate(); err != nil || x.Seq[1] != ds.Seq[3] || x.SeqChannels[0] != "seq_dir" {
-		t.Errorf("projected data: %v", err)
+	p := sel.project(nil, ds)
+	if len(p.Tab) != 48 || !slices.Equal(p.Channels, []string{"seq_dir"}) {
+		t.Errorf("projection %v %v", p.Tab, p.Channels)
 	}
 	if _, err := selectFeatures(ds, []string{"seq_iat_us"}); err == nil {
 		t.Error("selecting an unloaded channel succeeded")

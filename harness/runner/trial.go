@@ -297,7 +297,7 @@ func (w *Worker) newModel(ms config.Model, env model.Env, ds *data.Dataset) (mod
 		if err != nil {
 			return nil, fmt.Errorf("model %q: %w", ms.Name, err)
 		}
-		return &projected{Model: m, sel: sel}, nil
+		return sel.project(m, ds), nil
 	}
 	return m, nil
 }

@@ -223,7 +223,7 @@ func IsBundle(path string) bool {
 }
 
 // Kind returns the kind of the file at path by its magic: "bundle", "forest", "nn", "ensemble",
-// or "" for anything else.
+// "projected", or "" for anything else.
 func Kind(path string) (string, error) {
 	m, err := sniff(path)
 	if err != nil {
@@ -238,6 +238,8 @@ func Kind(path string) (string, error) {
 		return "nn", nil
 	case magicEnsemble:
 		return "ensemble", nil
+	case model.ProjectedMagic:
+		return "projected", nil
 	}
 	return "", nil
 }
@@ -253,8 +255,8 @@ func sniff(path string) (string, error) {
 	return string(b[:n]), nil
 }
 
-// LoadModel reads a model in its native format (forest, nn or ensemble, nested ensembles
-// included), recognised by its magic.
+// LoadModel reads a model in its native format (forest, nn, ensemble or a projection of any of
+// them, nested included), recognised by its magic.
 func LoadModel(r io.Reader, env model.Env) (model.Model, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
@@ -271,7 +273,9 @@ func LoadModel(r io.Reader, env model.Env) (model.Model, error) {
 		return nn.Load(br, env)
 	case magicEnsemble:
 		return ensemble.Load(br, env, func(_ string, r io.Reader) (model.Model, error) { return LoadModel(r, env) })
+	case model.ProjectedMagic:
+		return model.LoadProjected(br, func(r io.Reader) (model.Model, error) { return LoadModel(r, env) })
 	}
 	return nil, fmt.Errorf("%w: unknown model magic %q (want one of %q)", ErrFormat, m,
-		slices.Sorted(slices.Values([]string{magicForest, magicNN, magicEnsemble})))
+		slices.Sorted(slices.Values([]string{magicForest, magicNN, magicEnsemble, model.ProjectedMagic})))
 }
