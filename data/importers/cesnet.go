@@ -255,16 +255,10 @@ func cesnetCSVRecord(fields, header []string, ppi, label, category int, feat []i
 		rec.SeqSize[t] = d * toInt32(size)
 		rec.SeqIATUS[t] = toInt32(ipt * 1000)
 	}
-	rec.Extra = make([]float32, len(feat))
-	for j, i := range feat {
-		v, ok, err := parseNum(fields[i])
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", header[i], err)
-		}
-		if !ok {
-			v = math.NaN()
-		}
-		rec.Extra[j] = float32(v)
+	extra, err := parseExtras(fields, header, feat)
+	if err != nil {
+		return nil, err
 	}
+	rec.Extra = extra
 	return rec, nil
 }

@@ -263,17 +263,11 @@ func (c *csvSource) record(fields, header []string, label, service, category, gr
 		}
 	}
 	if len(feat) > 0 {
-		rec.Extra = make([]float32, len(feat))
-		for j, i := range feat {
-			v, ok, err := parseNum(fields[i])
-			if err != nil {
-				return nil, fmt.Errorf("column %s: %w", header[i], err)
-			}
-			if !ok {
-				v = math.NaN()
-			}
-			rec.Extra[j] = float32(v)
+		extra, err := parseExtras(fields, header, feat)
+		if err != nil {
+			return nil, err
 		}
+		rec.Extra = extra
 	}
 	return rec, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -272,4 +273,21 @@ func csvRows(ctx context.Context, cr *csv.Reader, name string, onFieldCount func
 			return err
 		}
 	}
+}
+
+// parseExtras parses the feature columns feat of a row into the extra list; a missing value ("?"
+// or empty) is NaN, a bad one an error naming its column.
+func parseExtras(fields, header []string, feat []int) ([]float32, error) {
+	out := make([]float32, len(feat))
+	for j, i := range feat {
+		v, ok, err := parseNum(fields[i])
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", header[i], err)
+		}
+		if !ok {
+			v = math.NaN()
+		}
+		out[j] = float32(v)
+	}
+	return out, nil
 }
