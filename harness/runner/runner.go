@@ -357,6 +357,7 @@ func assemble(exp *config.Experiment, specs []*TrialSpec, results map[string]*Tr
 	for _, m := range exp.Models {
 		res.Models = append(res.Models, report.ModelSpec{Name: m.Name, Type: m.Type})
 	}
+	var hw *report.Hardware
 	for _, s := range specs {
 		r := results[s.ID]
 		if r == nil {
@@ -370,12 +371,26 @@ func assemble(exp *config.Experiment, specs []*TrialSpec, results map[string]*Tr
 			t.Params = map[string]any{}
 		}
 		res.Trials = append(res.Trials, t)
+		if r.Hardware != nil {
+			// The machine that computed the results, not the one rendering them (a cluster's
+			// login node, a merge job): the first trial's, as for the backend.
+			if hw == nil {
+				hw = r.Hardware
+			} else if *r.Hardware != *hw {
+				log.Info("trials ran on different hardware; the report names the first trial's", "trial", s.ID, "hardware", *r.Hardware)
+			}
+		}
 		if res.Backend.Used == "" && r.Backend.Used != "" {
 			res.Backend.Used, res.Backend.Description, res.Backend.Reason = r.Backend.Used, r.Backend.Description, r.Backend.Reason
 			if r.Backend.Used != "cpu" {
 				res.Hardware.GPU = r.Backend.Description
 			}
 		}
+	}
+	if hw != nil {
+		gpu := res.Hardware.GPU
+		res.Hardware = *hw
+		res.Hardware.GPU = gpu
 	}
 	if exp.Reference != "" {
 		res.Reference = reference(exp, res, opts, log)

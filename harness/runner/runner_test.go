@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/etchlab/etch/data"
 	"github.com/etchlab/etch/harness/config"
@@ -605,5 +606,31 @@ func TestWorkerReleasesDatasets(t *testing.T) {
 		if got := held(); got != want {
 			t.Errorf("after trial %d: %d datasets held, want %d", i+1, got, want)
 		}
+	}
+}
+
+// TestReportHardwareFromTrials: the report names the machine that ran the trials (recorded in
+// each result), not the one that renders it; results without it fall back to this machine.
+func TestReportHardwareFromTrials(t *testing.T) {
+	f := newFixture(t, testExperiment)
+	specs, err := Plan(f.exp, f.opts("run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := report.Hardware{OS: "linux", Arch: "arm64", Cores: 96, CPU: "Neoverse-V2", GoVersion: "go1.26.0"}
+	results := map[string]*TrialResult{}
+	for _, s := range specs {
+		results[s.ID] = &TrialResult{Key: s.Key, Trial: report.Trial{ID: s.ID}, Hardware: &node}
+	}
+	res := assemble(f.exp, specs, results, f.opts("run"), "r", time.Now(), 0, nopLog())
+	if res.Hardware != node {
+		t.Errorf("hardware %+v, want the trials' %+v", res.Hardware, node)
+	}
+	for _, r := range results {
+		r.Hardware = nil
+	}
+	res = assemble(f.exp, specs, results, f.opts("run"), "r", time.Now(), 0, nopLog())
+	if res.Hardware != hardware() {
+		t.Errorf("hardware %+v, want this machine's", res.Hardware)
 	}
 }

@@ -68,6 +68,9 @@ type TrialResult struct {
 	Key     string         `json:"key"`
 	Trial   report.Trial   `json:"trial"`
 	Backend report.Backend `json:"backend"`
+	// Hardware is the machine the trial ran on (a worker process's, a cluster node's); nil in
+	// results written before it was recorded.
+	Hardware *report.Hardware `json:"hardware,omitempty"`
 	// Seconds is the trial's wall time.
 	Seconds float64 `json:"seconds"`
 }

@@ -124,7 +124,8 @@ func loadOptions(c *config.Experiment) data.LoadOptions {
 // fails) are recorded in the result; only cancellation is returned as an error.
 func (w *Worker) Run(ctx context.Context, s *TrialSpec) (*TrialResult, error) {
 	start := time.Now()
-	res := &TrialResult{Version: SpecVersion, Key: s.Key}
+	hw := hardware()
+	res := &TrialResult{Version: SpecVersion, Key: s.Key, Hardware: &hw}
 	res.Trial = report.Trial{ID: s.ID, Params: s.Params, Repeat: s.Repeat, Seed: s.Seed, Models: map[string]*report.ModelResult{}}
 	err := w.run(ctx, s, res)
 	w.release(datasetKey(s.Dataset.Abs, loadOptions(s.Config)))
