@@ -78,7 +78,8 @@ func (w *Writer) SetMeta(meta Meta) {
 const RowGroupRows = 128 << 10
 
 // Create opens a writer for path in the format its extension names, with footer metadata meta
-// (Parquet only; JSONL and CSV carry no footer).
+// (Parquet only; JSONL and CSV carry no footer). Missing parent directories are created; the
+// file itself appears only when the writer is closed (temporary file, renamed).
 func Create(path string, meta Meta) (*Writer, error) {
 	return create(path, meta, RowGroupRows)
 }
@@ -89,6 +90,9 @@ func create(path string, meta Meta, rowGroupRows int64) (*Writer, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)

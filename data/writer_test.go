@@ -137,6 +137,21 @@ func TestCSVAndJSONL(t *testing.T) {
 	}
 }
 
+// TestCreateMakesDirectories: an output path under directories that do not exist yet works.
+func TestCreateMakesDirectories(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "flows.jsonl")
+	w, err := Create(path, Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestFormatOf(t *testing.T) {
 	for _, tc := range []struct {
 		path string
