@@ -3,36 +3,19 @@ package ensemble
 import (
 	"context"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/etchlab/etch/harness/model"
 	"github.com/etchlab/etch/harness/model/forest"
 	"github.com/etchlab/etch/harness/model/onnx"
+	"github.com/etchlab/etch/harness/model/onnx/onnxtest"
 )
 
 // TestSoftVoteWithSklearnONNX votes a scikit-learn forest loaded from ONNX (onnxruntime_go's
 // test_data/sklearn_randomforest.onnx, iris) with an etch forest.
 func TestSoftVoteWithSklearnONNX(t *testing.T) {
-	lib := os.Getenv(onnx.LibraryEnv)
-	if lib == "" {
-		lib, _ = filepath.Abs("../../../.cache/onnxruntime/libonnxruntime.so.1")
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library not found (%s); run `make onnxruntime` or set %s", lib, onnx.LibraryEnv)
-	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/yalue/onnxruntime_go").Output()
-	if err != nil {
-		t.Skipf("cannot locate the onnxruntime_go module: %v", err)
-	}
-	path := filepath.Join(strings.TrimSpace(string(out)), "test_data", "sklearn_randomforest.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skip(err)
-	}
-	rt := onnx.NewRuntime(lib)
+	rt := onnxtest.Runtime(t)
+	path := onnxtest.SklearnForest(t)
 	reg := model.Registry{"onnx": onnx.Constructor(rt)}
 	forest.Register(reg)
 	Register(reg)

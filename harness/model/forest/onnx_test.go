@@ -9,30 +9,13 @@ import (
 
 	"github.com/etchlab/etch/harness/model"
 	"github.com/etchlab/etch/harness/model/onnx"
+	"github.com/etchlab/etch/harness/model/onnx/onnxtest"
 )
-
-// testRuntime returns the ONNX Runtime, skipping when its library is missing (`make onnxruntime`
-// fetches it; `make test` sets ETCH_ONNXRUNTIME_LIB).
-func testRuntime(t *testing.T) *onnx.Runtime {
-	t.Helper()
-	lib := os.Getenv(onnx.LibraryEnv)
-	if lib == "" {
-		lib, _ = filepath.Abs("../../../.cache/onnxruntime/libonnxruntime.so.1")
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library not found (%s); run `make onnxruntime` or set %s", lib, onnx.LibraryEnv)
-	}
-	rt := onnx.NewRuntime(lib)
-	if err := rt.Init(); err != nil {
-		t.Fatal(err)
-	}
-	return rt
-}
 
 // TestONNXParity exports forests and checks that ONNX Runtime's probabilities equal etch's within
 // 1e-4, on rows that include values exactly at thresholds, NaNs and infinities.
 func TestONNXParity(t *testing.T) {
-	rt := testRuntime(t)
+	rt := onnxtest.Runtime(t)
 	for _, tc := range []struct {
 		name    string
 		classes int

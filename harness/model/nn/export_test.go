@@ -3,35 +3,19 @@ package nn
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/etchlab/etch/harness/model"
 	"github.com/etchlab/etch/harness/model/onnx"
+	"github.com/etchlab/etch/harness/model/onnx/onnxtest"
 )
-
-func onnxRuntime(t *testing.T) *onnx.Runtime {
-	t.Helper()
-	lib := os.Getenv(onnx.LibraryEnv)
-	if lib == "" {
-		lib, _ = filepath.Abs("../../../.cache/onnxruntime/libonnxruntime.so.1")
-	}
-	if _, err := os.Stat(lib); err != nil {
-		t.Skipf("ONNX Runtime library not found (%s); run `make onnxruntime` or set %s", lib, onnx.LibraryEnv)
-	}
-	rt := onnx.NewRuntime(lib)
-	if err := rt.Init(); err != nil {
-		t.Fatal(err)
-	}
-	return rt
-}
 
 // TestONNXParity exports every preset (and a layer-list model with a tabular branch, batch norm
 // on vectors and standalone activations) and checks that ONNX Runtime's probabilities equal
 // etch's within 1e-4.
 func TestONNXParity(t *testing.T) {
-	rt := onnxRuntime(t)
+	rt := onnxtest.Runtime(t)
 	train := synth(96, 10, 2, 3, 3, 8)
 	test := synth(37, 10, 2, 3, 3, 9)
 	extra := map[string]any{
