@@ -352,7 +352,7 @@ func assemble(exp *config.Experiment, specs []*TrialSpec, results map[string]*Tr
 	res := &report.Results{
 		Experiment: exp.Name, RunID: runID, Description: exp.Description, EtchVersion: opts.Version,
 		Command: opts.Command, Config: exp.YAML(), ConfigHash: exp.Hash(), Seed: exp.Seed,
-		Backend: report.Backend{Requested: exp.Backend}, Hardware: hardware(), SweepKeys: exp.Sweep.Keys(),
+		Backend: report.Backend{Requested: exp.Backend}, SweepKeys: exp.Sweep.Keys(),
 	}
 	for _, m := range exp.Models {
 		res.Models = append(res.Models, report.ModelSpec{Name: m.Name, Type: m.Type})
@@ -387,11 +387,13 @@ func assemble(exp *config.Experiment, specs []*TrialSpec, results map[string]*Tr
 			}
 		}
 	}
-	if hw != nil {
-		gpu := res.Hardware.GPU
-		res.Hardware = *hw
-		res.Hardware.GPU = gpu
+	if hw == nil { // results written before trials recorded their machine, or none at all
+		h := hardware()
+		hw = &h
 	}
+	gpu := res.Hardware.GPU
+	res.Hardware = *hw
+	res.Hardware.GPU = gpu
 	if exp.Reference != "" {
 		res.Reference = reference(exp, res, opts, log)
 	}
