@@ -16,6 +16,14 @@
 // bin), so prediction needs no binning and an ONNX export (TreeEnsembleClassifier, BRANCH_LEQ)
 // compares exactly the same numbers.
 //
+// Where fitting time goes (100 trees, 18k flows × 100 features, 25 classes; CPU profile of
+// BenchmarkForestFit): the counting sort of a node's examples by bin ~42%, the sweeps ~31%,
+// partitioning ~9%; binning (28 ms) and flattening the trees (35 ms) run outside the parallel
+// tree loop. Tried and measured without gain (same forest, paired runs): a row-major copy of the
+// bins for small nodes (the gathers are not cache-bound), keeping the best Gini score as a
+// fraction (no division in the sweep), and sweeping two candidate features in one loop (the
+// sweep is bound by throughput, not by its chains of dependent additions).
+//
 // Prediction derives its own structures from the saved nodes: 16-byte inner nodes (the threshold
 // as an order-preserving integer key, the feature, both children, where a child is an inner node
 // or a leaf reference; a pure leaf's reference carries its class) and one slab of the other
