@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -203,11 +204,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: want one run directory", errUsage)
-	}
-	dir := fs.Arg(0)
-	if err := checkRunDir(dir); err != nil {
+	dir, err := runDirArg(fs)
+	if err != nil {
 		return err
 	}
 	if isSlurm, err := prepareReport(ctx, e, dir); err != nil {
@@ -285,6 +283,15 @@ func runTrial(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "trial %s %s (%.1fs)\n", r.Trial.ID, status, r.Seconds)
 	return nil
+}
+
+// runDirArg returns the one argument left in fs, a run directory checked by checkRunDir.
+func runDirArg(fs *flag.FlagSet) (string, error) {
+	if fs.NArg() != 1 {
+		return "", fmt.Errorf("%w: want one run directory", errUsage)
+	}
+	dir := fs.Arg(0)
+	return dir, checkRunDir(dir)
 }
 
 // checkRunDir says clearly when dir is not a run directory of etch run (one holds plan.json or

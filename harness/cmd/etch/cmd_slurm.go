@@ -114,11 +114,8 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("%w: want one run directory", errUsage)
-	}
-	dir := fs.Arg(0)
-	if err := checkRunDir(dir); err != nil {
+	dir, err := runDirArg(fs)
+	if err != nil {
 		return err
 	}
 	states, err := slurm.Status(ctx, &slurm.Client{}, dir)
