@@ -110,6 +110,12 @@ func (c *Client) Queue(ctx context.Context, job string) ([]Task, error) {
 // parseQueue reads `squeue -h -r -o %i|%T|%r` lines: "JOB_INDEX|STATE|REASON" (JOB alone for a
 // plain job; JOB_[2-5%1] for array tasks not yet split, which -r normally avoids).
 func parseQueue(out []byte) ([]Task, error) {
+	return parseTasks(out, "squeue", "JOBID|STATE|REASON", func(t *Task, reason string) { t.Reason = reason })
+}
+
+// parseTasks reads the lines of a Slurm listing with three |-separated fields: a job id (array
+// ids expanded), a state and a third field that set stores; want names the fields for errors.
+func parseTasks(out []byte, tool, want string, set func(t *Task, third string)) ([]Task, error) {
 	var tasks []Task
 	for n, line := range strings.Split(string(out), "\n") {
 		line = strings.TrimSpace(line)
@@ -118,14 +124,15 @@ func parseQueue(out []byte) ([]Task, error) {
 		}
 		f := strings.Split(line, "|")
 		if len(f) != 3 || f[1] == "" {
-			return nil, fmt.Errorf("%w: squeue line %d: %q: want JOBID|STATE|REASON", ErrCommand, n+1, line)
+			return nil, fmt.Errorf("%w: %s line %d: %q: want %s", ErrCommand, tool, n+1, line, want)
 		}
 		ts, err := expandID(f[0])
 		if err != nil {
-			return nil, fmt.Errorf("%w: squeue line %d: %w", ErrCommand, n+1, err)
+			return nil, fmt.Errorf("%w: %s line %d: %w", ErrCommand, tool, n+1, err)
 		}
 		for _, t := range ts {
-			t.State, t.Reason = baseState(f[1]), f[2]
+			t.State = baseState(f[1])
+			set(&t, f[2])
 			tasks = append(tasks, t)
 		}
 	}
@@ -231,26 +238,7 @@ func (c *Client) Accounting(ctx context.Context, job string) ([]Task, error) {
 
 // parseAccounting reads `sacct -n -P -X -o JobID,State,ExitCode` lines.
 func parseAccounting(out []byte) ([]Task, error) {
-	var tasks []Task
-	for n, line := range strings.Split(string(out), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		f := strings.Split(line, "|")
-		if len(f) != 3 {
-			return nil, fmt.Errorf("%w: sacct line %d: %q: want JobID|State|ExitCode", ErrCommand, n+1, line)
-		}
-		ts, err := expandID(f[0])
-		if err != nil {
-			return nil, fmt.Errorf("%w: sacct line %d: %w", ErrCommand, n+1, err)
-		}
-		for _, t := range ts {
-			t.State, t.ExitCode = baseState(f[1]), f[2]
-			tasks = append(tasks, t)
-		}
-	}
-	return tasks, nil
+	return parseTasks(out, "sacct", "JobID|State|ExitCode", func(t *Task, code string) { t.ExitCode = code })
 }
 
 // ExitCodes returns the exit codes ("code:signal") of a job's finished tasks by index, from
