@@ -57,8 +57,9 @@ func TestBinColumnMatchesBinOf(t *testing.T) {
 	}
 }
 
-// TestSweepGiniMatchesGroups checks that the per-position Gini sweep picks the same boundary with
-// the same score as the per-group sweep, on nodes of every size, with min_samples_leaf 1 and 3.
+// TestSweepGiniMatchesGroups checks that the per-position Gini sweep and the histogram path pick
+// the same boundary with the same score as the per-group sweep, on nodes of every size, with
+// min_samples_leaf 1 and 3.
 func TestSweepGiniMatchesGroups(t *testing.T) {
 	d := gcseq(1500, 30, 6, 21)
 	for _, minLeaf := range []int{1, 3} {
@@ -88,14 +89,21 @@ func TestSweepGiniMatchesGroups(t *testing.T) {
 			for _, v := range tot {
 				s0 += v * v
 			}
+			copy(bd.hs.tot, tot)
 			for feat := range int32(b.f) {
-				bd.perGroup = 0
+				bd.perGroup, bd.histMin = 0, math.MaxInt32
 				bin1, sc1, const1 := bd.evalFeature(feat, en, tot, w, s0)
 				bd.perGroup = 1 << 30
 				bin2, sc2, const2 := bd.evalFeature(feat, en, tot, w, s0)
 				if bin1 != bin2 || sc1 != sc2 || const1 != const2 {
 					t.Fatalf("min leaf %d, %d examples, feature %d: per group (%d, %v, %v), per position (%d, %v, %v)",
 						minLeaf, nn, feat, bin1, sc1, const1, bin2, sc2, const2)
+				}
+				bd.histMin = 0
+				bin3, sc3, const3 := bd.evalFeature(feat, en, tot, w, s0)
+				if bin1 != bin3 || sc1 != sc3 || const1 != const3 {
+					t.Fatalf("min leaf %d, %d examples, feature %d: per group (%d, %v, %v), histogram (%d, %v, %v)",
+						minLeaf, nn, feat, bin1, sc1, const1, bin3, sc3, const3)
 				}
 			}
 		}

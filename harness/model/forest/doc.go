@@ -11,8 +11,12 @@
 // non-constant feature was seen) and finds the best bin boundary by Gini or entropy, from a
 // counting sort (or, for tiny nodes, a rank or insertion sort) of the node's examples by bin;
 // Gini nodes whose bins hold few examples are swept position by position without branches, and
-// entropy on large nodes uses a class histogram per bin. Columns are binned by one pass over a
-// radix-sorted order. Split thresholds are kept as raw feature values (the upper edge of the
+// large nodes use a class histogram per bin (hist.go): for Gini with whole example weights an
+// integer histogram swept bin by bin, in AVX-512 assembly (hist_amd64.s, hand-written because
+// the compiler does not vectorise the sweep's sixteen classes at a time; its Go twin runs
+// elsewhere and with -tags purego). With whole weights every sum is exact, so each path finds
+// the same split and the forest does not depend on which one a node took. Columns are binned by
+// one pass over a radix-sorted order. Split thresholds are kept as raw feature values (the upper edge of the
 // bin), so prediction needs no binning and an ONNX export (TreeEnsembleClassifier, BRANCH_LEQ)
 // compares exactly the same numbers.
 //

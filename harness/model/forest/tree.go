@@ -78,15 +78,23 @@ type builder struct {
 	// siblings and children rely on (scikit-learn's invariant).
 	constFeats []int32
 	stack      []stackEntry
+	// hs is the histogram path's scratch (nil when example weights are not whole numbers or
+	// the criterion is entropy); Gini nodes of at least histMin examples take it.
+	hs      *histScratch
+	histMin int32
 }
 
 func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int) *builder {
 	perm := make([]int32, b.f)
-	return &builder{perGroup: 4, b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
+	bd := &builder{perGroup: 4, b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
 		idx: make([]int32, 0, b.n), cw8: make([]classWeight, 0, b.n),
 		count: make([]int32, b.n), hist: make([]float64, 256*k), binW: make([]float64, 256),
 		binN: make([]int32, 257), scw: make([]classWeight, b.n), sbin: make([]uint8, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
 		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
+	if !cfg.entropy && wholeWeights(cw, b.n) {
+		bd.hs, bd.histMin = newHistScratch(k), histMinNode
+	}
+	return bd
 }
 
 // f is the per-class term of the impurity sums: c² (Gini) or c·ln c (entropy).
@@ -252,6 +260,9 @@ func (bd *builder) split(rng *rand.Rand, en stackEntry, tot []float64, w float64
 	for _, c := range tot {
 		s0 += bd.f(c)
 	}
+	if bd.hs != nil {
+		copy(bd.hs.tot, tot)
+	}
 	for fi > nKnown+nFoundConst && (visited < bd.mtry || visited <= int(nFoundConst+nDrawnConst)) {
 		visited++
 		// draw from [nDrawnConst, fi - nFoundConst)
@@ -293,6 +304,9 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 	nb := len(bd.b.edges[feat]) + 1
 	left := bd.left
 	best, bestBin := math.Inf(-1), uint8(0)
+	if bd.hs != nil && nn >= bd.histMin {
+		return bd.evalHist(col, idx, cws, nb, w)
+	}
 	sl, sr, wl := 0.0, s0, 0.0
 	var nl int32
 	if !bd.entropy || int(nn)*8 < nb*k {

@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package forest
+
+// histMinNode is the least number of examples for which a Gini node takes the histogram path.
+const histMinNode = histMinGo
+
+// sweepHist is sweepHistGo in this build (no assembly).
+func sweepHist(hist []int32, nw []int64, stride int, tot []float64, left []int32, w float64, minLeaf, nn int32) (int, float64, int) {
+	return sweepHistGo(hist, nw, stride, tot, left, w, minLeaf, nn)
+}

@@ -1,0 +1,91 @@
+package forest
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSweepHistMatchesGo checks sweepHist (the assembly where the CPU has it) against sweepHistGo
+// on random histograms: strides of 16 to 48 classes, sparse and dense bins, min_samples_leaf 1
+// (by weight) and 2 to 5 (by counts), and that both leave their scratch zero.
+func TestSweepHistMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 400 {
+		k := 1 + rng.IntN(45)
+		stride := histStride(k)
+		nb := 1 + rng.IntN(256)
+		minLeaf := int32(1)
+		if trial%2 == 1 {
+			minLeaf = int32(2 + rng.IntN(4))
+		}
+		density := rng.Float64()
+		hist := make([]int32, nb*stride)
+		nw := make([]int64, nb)
+		tot := make([]float64, stride)
+		var w float64
+		var nn int32
+		for b := range nb {
+			if rng.Float64() > density {
+				continue
+			}
+			for range 1 + rng.IntN(20) {
+				c, wt := rng.IntN(k), int32(1+rng.IntN(7))
+				hist[b*stride+c] += wt
+				nw[b]++
+				tot[c] += float64(wt)
+				w += float64(wt)
+				nn++
+			}
+		}
+		hist2, nw2 := append([]int32(nil), hist...), append([]int64(nil), nw...)
+		left, left2 := make([]int32, stride), make([]int32, stride)
+		var cnt, cnt2 []int64
+		if minLeaf > 1 {
+			cnt, cnt2 = nw, nw2
+		}
+		b1, s1, g1 := sweepHistGo(hist, cnt, stride, tot, left, w, minLeaf, nn)
+		b2, s2, g2 := sweepHist(hist2, cnt2, stride, tot, left2, w, minLeaf, nn)
+		if b1 != b2 || s1 != s2 || g1 != g2 {
+			t.Fatalf("trial %d (k %d, %d bins, min leaf %d): Go (%d, %v, %d), sweepHist (%d, %v, %d)",
+				trial, k, nb, minLeaf, b1, s1, g1, b2, s2, g2)
+		}
+		if g1 >= 2 && minLeaf == 1 && math.IsInf(s1, -1) {
+			t.Fatalf("trial %d: %d bins present but no boundary scored", trial, g1)
+		}
+		for i := range hist2 {
+			if hist[i] != 0 || hist2[i] != 0 {
+				t.Fatalf("trial %d: histogram cell %d not cleared", trial, i)
+			}
+		}
+		if minLeaf > 1 {
+			for i := range nw2 {
+				if nw[i] != 0 || nw2[i] != 0 {
+					t.Fatalf("trial %d: count %d not cleared", trial, i)
+				}
+			}
+		}
+		for c := range stride {
+			if float64(left[c]) != tot[c] || left2[c] != left[c] {
+				t.Fatalf("trial %d: left totals %v, %v, want %v", trial, left, left2, tot)
+			}
+		}
+	}
+}
+
+func TestWholeWeights(t *testing.T) {
+	for _, tc := range []struct {
+		cw   []float64
+		n    int
+		want bool
+	}{
+		{[]float64{1, 1}, 1000, true},
+		{[]float64{1, 2.5}, 1000, false},
+		{[]float64{1, 3}, histMaxWeight/3 + 1, false},
+		{[]float64{1, 3}, histMaxWeight / 3, true},
+	} {
+		if got := wholeWeights(tc.cw, tc.n); got != tc.want {
+			t.Errorf("wholeWeights(%v, %d) = %v, want %v", tc.cw, tc.n, got, tc.want)
+		}
+	}
+}
