@@ -26,10 +26,12 @@ type tree struct {
 	importance []float64
 }
 
-// stackEntry is a node waiting to be grown: examples pos[s:e], at depth, child of parent.
+// stackEntry is a node waiting to be grown: examples pos[s:e], at depth, child of parent, with
+// total weight w and impurity imp (computed by the parent for its importance).
 type stackEntry struct {
 	s, e, depth, parent, nConst int32
 	isRight                     bool
+	w, imp                      float64
 }
 
 // classWeight is an example's class and weight, packed for the sweeps.
@@ -68,6 +70,8 @@ type builder struct {
 	// tiny node; 0 turns it off (tests vary it).
 	perGroup int
 	scw      []classWeight // the node's classes and weights in bin order
+	ridx     []int32       // partition scratch: the right positions' examples
+	rcw      []classWeight // and their classes and weights
 	bins     []uint8
 	left     []float64
 	tot      []float64 // class totals per stack slot
@@ -89,7 +93,8 @@ func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int)
 	bd := &builder{perGroup: 4, b: b, y: y, k: k, cw: cw, cfg: cfg, mtry: mtry, entropy: cfg.entropy,
 		idx: make([]int32, 0, b.n), cw8: make([]classWeight, 0, b.n),
 		count: make([]int32, b.n), hist: make([]float64, 256*k), binW: make([]float64, 256),
-		binN: make([]int32, 257), scw: make([]classWeight, b.n), sbin: make([]uint8, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
+		binN: make([]int32, 257), scw: make([]classWeight, b.n),
+		ridx: make([]int32, b.n), rcw: make([]classWeight, b.n), sbin: make([]uint8, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
 		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
 	if !cfg.entropy && wholeWeights(cw, b.n) {
 		bd.hs, bd.histMin = newHistScratch(k), histMinNode
@@ -160,7 +165,11 @@ func (bd *builder) grow(rng *rand.Rand) *tree {
 	for _, e := range bd.cw8 {
 		bd.tot[e.c] += float64(e.w)
 	}
-	bd.stack = append(bd.stack[:0], stackEntry{s: 0, e: int32(len(bd.idx)), parent: -1})
+	var w0 float64
+	for _, c := range bd.tot {
+		w0 += c
+	}
+	bd.stack = append(bd.stack[:0], stackEntry{s: 0, e: int32(len(bd.idx)), parent: -1, w: w0, imp: bd.impurity(bd.tot, w0)})
 	for len(bd.stack) > 0 {
 		top := len(bd.stack) - 1
 		en := bd.stack[top]
@@ -171,11 +180,7 @@ func (bd *builder) grow(rng *rand.Rand) *tree {
 		if en.isRight {
 			t.right[en.parent] = id
 		}
-		var w float64
-		for _, c := range cur {
-			w += c
-		}
-		imp := bd.impurity(cur, w)
+		w, imp := en.w, en.imp
 		nn := en.e - en.s
 		leaf := nn < 2*int32(bd.cfg.minLeaf) || nn < 2 || imp <= 1e-7 ||
 			(bd.cfg.maxDepth > 0 && int(en.depth) >= bd.cfg.maxDepth)
@@ -204,32 +209,41 @@ func (bd *builder) grow(rng *rand.Rand) *tree {
 		t.bin = append(t.bin, bin)
 		t.right = append(t.right, 0)
 		t.leaf = append(t.leaf, -1)
-		// Partition positions [s, e) into bin <= bin (left) and the rest, summing left totals.
+		// Partition positions [s, e) into bin <= bin (left) and the rest, without branches: a
+		// left position moves down to the next left slot (never past its own), a right one to
+		// scratch, which then follows the lefts; both sides keep their order.
 		col := bd.b.cols[int(feat)*n : (int(feat)+1)*n]
+		idx, cws := bd.idx[en.s:en.e], bd.cw8[en.s:en.e]
+		ridx, rcw := bd.ridx[:len(idx)], bd.rcw[:len(idx)]
+		nl, nr := 0, 0
+		for p, i := range idx {
+			e := cws[p]
+			l := int(b2i(col[i] <= bin))
+			idx[nl], cws[nl] = i, e
+			ridx[nr], rcw[nr] = i, e
+			nl += l
+			nr += 1 - l
+		}
+		copy(idx[nl:], ridx[:nr])
+		copy(cws[nl:], rcw[:nr])
+		i := en.s + int32(nl)
 		lt := bd.ltot
 		clear(lt)
-		i, j := en.s, en.e-1
-		for i <= j {
-			if col[bd.idx[i]] <= bin {
-				e := bd.cw8[i]
-				lt[e.c] += float64(e.w)
-				i++
-				continue
-			}
-			bd.idx[i], bd.idx[j] = bd.idx[j], bd.idx[i]
-			bd.cw8[i], bd.cw8[j] = bd.cw8[j], bd.cw8[i]
-			j--
+		for _, e := range cws[:nl] {
+			lt[e.c] += float64(e.w)
 		}
 		var wl float64
 		for _, v := range lt {
 			wl += v
 		}
 		// Importance: weighted impurity decrease.
+		var wr float64
 		for c := range cur {
 			cur[c] -= lt[c]
+			wr += cur[c]
 		}
-		wr := w - wl
-		t.importance[feat] += w*imp - wl*bd.impurity(lt, wl) - wr*bd.impurity(cur, wr)
+		impL, impR := bd.impurity(lt, wl), bd.impurity(cur, wr)
+		t.importance[feat] += w*imp - wl*impL - wr*impR
 		// Push right then left (left is grown next: pre-order).
 		need := (top + 2) * k
 		if len(bd.tot) < need {
@@ -238,8 +252,8 @@ func (bd *builder) grow(rng *rand.Rand) *tree {
 		copy(bd.tot[top*k:(top+1)*k], cur)
 		copy(bd.tot[(top+1)*k:(top+2)*k], lt)
 		bd.stack = append(bd.stack,
-			stackEntry{s: i, e: en.e, depth: en.depth + 1, parent: id, nConst: nConst, isRight: true},
-			stackEntry{s: en.s, e: i, depth: en.depth + 1, parent: id, nConst: nConst})
+			stackEntry{s: i, e: en.e, depth: en.depth + 1, parent: id, nConst: nConst, isRight: true, w: wr, imp: impR},
+			stackEntry{s: en.s, e: i, depth: en.depth + 1, parent: id, nConst: nConst, w: wl, imp: impL})
 	}
 	return t
 }
@@ -595,4 +609,13 @@ func (bd *builder) sweepGini(scw []classWeight, sbin []uint8, tot []float64, w, 
 		return 0, math.Inf(-1), false
 	}
 	return sbin[bestQ], best, false
+}
+
+// b2i is 1 for true and 0 for false, without a branch.
+func b2i(v bool) int32 {
+	var i int32
+	if v {
+		i = 1
+	}
+	return i
 }
