@@ -411,16 +411,18 @@ func (m *Model) Fit(ctx context.Context, train, _ *model.Data) error {
 
 // flatten turns trees into the model's node arrays, raw thresholds and importances.
 func (m *Model) flatten(trees []*tree, edges [][]float32) {
-	total := 0
+	total, leaves, entries := 0, 0, 0
 	for _, t := range trees {
 		total += len(t.feat)
+		leaves += len(t.leafOff) - 1
+		entries += len(t.leafCls)
 	}
 	m.nodes = make([]node, 0, total)
 	m.leafOf = make([]int32, 0, total)
 	m.roots = make([]int32, 0, len(trees)+1)
-	m.leafOff = []int32{0}
-	m.leafCls = m.leafCls[:0]
-	m.leafP = m.leafP[:0]
+	m.leafOff = make([]int32, 1, leaves+1)
+	m.leafCls = make([]uint16, 0, entries)
+	m.leafP = make([]float32, 0, entries)
 	m.importance = make([]float64, m.features)
 	for _, t := range trees {
 		base := int32(len(m.nodes))
