@@ -3,7 +3,9 @@ package forest
 import (
 	"context"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/etchlab/etch/harness/model"
 )
@@ -18,9 +20,11 @@ var benchOnce = sync.OnceValues(func() (*model.Data, *model.Data) {
 
 func BenchmarkForestFit(b *testing.B) {
 	_, train := benchOnce()
+	c0 := cpuTime()
 	for b.Loop() {
 		fit(b, Params{Trees: 100}, model.Env{Seed: 1, Threads: 2}, train)
 	}
+	b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/op")
 }
 
 func BenchmarkForestPredict(b *testing.B) {
@@ -36,4 +40,10 @@ func BenchmarkForestPredict(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(all.N)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
