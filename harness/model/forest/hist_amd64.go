@@ -4,14 +4,14 @@ package forest
 
 import "golang.org/x/sys/cpu"
 
-// sweepHistAVX512 is sweepHistGo in AVX-512 assembly (hist_amd64.s); wi is w as an integer and
-// nw may be nil.
+// sweepHistAVX512 is sweepHistGo in AVX-512 assembly (hist_amd64.s): nw may be nil; scratch
+// holds histScratchLen float64s; lo and hi are the least and most examples allowed on the left.
 //
 //go:noescape
-func sweepHistAVX512(hist *int32, nw *int64, nb, stride int, tot *float64, left *int32, w float64, wi int64, minLeaf, nn int32) (bin int, best float64, groups int)
+func sweepHistAVX512(hist *int32, nw *int64, pres *uint8, stride int, tot *float64, left *int32, scratch *float64, w, s0, lo, hi float64) (bin int, best float64, groups int)
 
 // haveHistAVX512 says whether the CPU runs sweepHistAVX512.
-var haveHistAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ
+var haveHistAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512BW
 
 // histMinNode is the least number of examples for which a Gini node takes the histogram path.
 var histMinNode = func() int32 {
@@ -22,14 +22,15 @@ var histMinNode = func() int32 {
 }()
 
 // sweepHist runs sweepHistAVX512 where the CPU has it, else sweepHistGo.
-func sweepHist(hist []int32, nw []int64, stride int, tot []float64, left []int32, w float64, minLeaf, nn int32) (int, float64, int) {
-	nb := len(hist) / stride
-	if !haveHistAVX512 || nb == 0 || len(tot) < stride || len(left) < stride || (nw != nil && len(nw) < nb) {
-		return sweepHistGo(hist, nw, stride, tot, left, w, minLeaf, nn)
+func sweepHist(hist []int32, nw []int64, pres []uint8, stride int, tot []float64, left []int32, scratch []float64, w, s0 float64, minLeaf, nn int32) (int, float64, int) {
+	if !haveHistAVX512 || stride%16 != 0 || len(hist) < 256*stride || len(pres) < 256 || len(tot) < stride ||
+		len(left) < stride || (nw != nil && len(nw) < 256) || len(scratch) < histScratchLen {
+		return sweepHistGo(hist, nw, pres, stride, tot, left, w, s0, minLeaf, nn)
 	}
 	var pnw *int64
 	if nw != nil {
 		pnw = &nw[0]
 	}
-	return sweepHistAVX512(&hist[0], pnw, nb, stride, &tot[0], &left[0], w, int64(w), minLeaf, nn)
+	return sweepHistAVX512(&hist[0], pnw, &pres[0], stride, &tot[0], &left[0], &scratch[0], w, s0,
+		float64(minLeaf), float64(nn-minLeaf))
 }

@@ -6,6 +6,6 @@ package forest
 const histMinNode = histMinGo
 
 // sweepHist is sweepHistGo in this build (no assembly).
-func sweepHist(hist []int32, nw []int64, stride int, tot []float64, left []int32, w float64, minLeaf, nn int32) (int, float64, int) {
-	return sweepHistGo(hist, nw, stride, tot, left, w, minLeaf, nn)
+func sweepHist(hist []int32, nw []int64, pres []uint8, stride int, tot []float64, left []int32, _ []float64, w, s0 float64, minLeaf, nn int32) (int, float64, int) {
+	return sweepHistGo(hist, nw, pres, stride, tot, left, w, s0, minLeaf, nn)
 }

@@ -20,8 +20,9 @@ func TestSweepHistMatchesGo(t *testing.T) {
 			minLeaf = int32(2 + rng.IntN(4))
 		}
 		density := rng.Float64()
-		hist := make([]int32, nb*stride)
-		nw := make([]int64, nb)
+		hist := make([]int32, 256*stride)
+		nw := make([]int64, 256)
+		pres := make([]uint8, 256)
 		tot := make([]float64, stride)
 		var w float64
 		var nn int32
@@ -33,19 +34,24 @@ func TestSweepHistMatchesGo(t *testing.T) {
 				c, wt := rng.IntN(k), int32(1+rng.IntN(7))
 				hist[b*stride+c] += wt
 				nw[b]++
+				pres[b] = 1
 				tot[c] += float64(wt)
 				w += float64(wt)
 				nn++
 			}
 		}
-		hist2, nw2 := append([]int32(nil), hist...), append([]int64(nil), nw...)
+		hist2, nw2, pres2 := append([]int32(nil), hist...), append([]int64(nil), nw...), append([]uint8(nil), pres...)
 		left, left2 := make([]int32, stride), make([]int32, stride)
 		var cnt, cnt2 []int64
 		if minLeaf > 1 {
 			cnt, cnt2 = nw, nw2
 		}
-		b1, s1, g1 := sweepHistGo(hist, cnt, stride, tot, left, w, minLeaf, nn)
-		b2, s2, g2 := sweepHist(hist2, cnt2, stride, tot, left2, w, minLeaf, nn)
+		var s0 float64
+		for _, v := range tot {
+			s0 += v * v
+		}
+		b1, s1, g1 := sweepHistGo(hist, cnt, pres, stride, tot, left, w, s0, minLeaf, nn)
+		b2, s2, g2 := sweepHist(hist2, cnt2, pres2, stride, tot, left2, make([]float64, histScratchLen), w, s0, minLeaf, nn)
 		if b1 != b2 || s1 != s2 || g1 != g2 {
 			t.Fatalf("trial %d (k %d, %d bins, min leaf %d): Go (%d, %v, %d), sweepHist (%d, %v, %d)",
 				trial, k, nb, minLeaf, b1, s1, g1, b2, s2, g2)
@@ -56,6 +62,11 @@ func TestSweepHistMatchesGo(t *testing.T) {
 		for i := range hist2 {
 			if hist[i] != 0 || hist2[i] != 0 {
 				t.Fatalf("trial %d: histogram cell %d not cleared", trial, i)
+			}
+		}
+		for i := range pres {
+			if pres[i] != 0 || pres2[i] != 0 {
+				t.Fatalf("trial %d: bin %d still marked present", trial, i)
 			}
 		}
 		if minLeaf > 1 {
@@ -69,6 +80,33 @@ func TestSweepHistMatchesGo(t *testing.T) {
 			if float64(left[c]) != tot[c] || left2[c] != left[c] {
 				t.Fatalf("trial %d: left totals %v, %v, want %v", trial, left, left2, tot)
 			}
+		}
+	}
+}
+
+// TestSweepHistTie checks that of two boundaries with the same score the first wins, as in the
+// other sweeps: bins 0..3 hold classes 0, 1, 0, 1, so the splits after bins 0 and 2 mirror each
+// other.
+func TestSweepHistTie(t *testing.T) {
+	const stride = 16
+	for _, byCount := range []bool{false, true} {
+		hist := make([]int32, 256*stride)
+		nw := make([]int64, 256)
+		pres := make([]uint8, 256)
+		for b, c := range []int{0, 1, 0, 1} {
+			hist[(b+10)*stride+c] = 1
+			nw[b+10] = 1
+			pres[b+10] = 1
+		}
+		tot := make([]float64, stride)
+		tot[0], tot[1] = 2, 2
+		var cnt []int64
+		if byCount {
+			cnt = nw
+		}
+		bin, score, groups := sweepHist(hist, cnt, pres, stride, tot, make([]int32, stride), make([]float64, histScratchLen), 4, 8, 1, 4)
+		if bin != 10 || groups != 4 || score != 1/1.0+5/3.0 {
+			t.Errorf("by count %v: bin %d, score %v, %d groups; want bin 10, score %v, 4 groups", byCount, bin, score, groups, 1/1.0+5/3.0)
 		}
 	}
 }

@@ -319,7 +319,7 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 	left := bd.left
 	best, bestBin := math.Inf(-1), uint8(0)
 	if bd.hs != nil && nn >= bd.histMin {
-		return bd.evalHist(col, idx, cws, nb, w)
+		return bd.evalHist(col, idx, cws, w, s0)
 	}
 	sl, sr, wl := 0.0, s0, 0.0
 	var nl int32
@@ -503,10 +503,10 @@ func (bd *builder) evalFeature(feat int32, en stackEntry, tot []float64, w, s0 f
 				}
 				continue
 			}
-			// Gini: sl/wl + sr/wr > best without dividing (wl, wr > 0).
+			// Gini: sl/wl + sr/wr as one quotient, as every Gini sweep scores it.
 			wr := w - wl
-			if num, den := sl*wr+sr*wl, wl*wr; num > best*den {
-				best, bestBin = num/den, gBin[g]
+			if s := (sl*wr + sr*wl) / (wl * wr); s > best {
+				best, bestBin = s, gBin[g]
 			}
 		}
 		return bestBin, best, false
@@ -600,9 +600,8 @@ func (bd *builder) sweepGini(scw []classWeight, sbin []uint8, tot []float64, w, 
 		wl += wt
 		d := uint32(sbin[q] ^ sbin[q+1])
 		wr := w - wl
-		num, den := sl*wr+sr*wl+noBoundary[(d|-d)>>31], wl*wr
-		if num > best*den {
-			best, bestQ = num/den, q
+		if s := (sl*wr + sr*wl + noBoundary[(d|-d)>>31]) / (wl * wr); s > best {
+			best, bestQ = s, q
 		}
 	}
 	if bestQ < 0 {
