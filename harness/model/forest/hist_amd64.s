@@ -64,7 +64,8 @@ GLOBL batchmask<>(SB), RODATA|NOPTR, $9
 // go to scratch, and every eight rows (and after the last) they are reduced together and scored
 // as eight lanes. Every sum is of whole numbers below 2^53, so the order of the additions does
 // not change them, and the score is computed with the same operations as in Go.
-// Scalars: AX the bin, CX the row length in bytes, SI the row, DI left, R8 tot, R9 nw, R10 the
+// Rows of 16 or 32 classes keep the left totals in Z11 (and Z13) instead of left. Scalars: AX
+// the bin, CX the row length in bytes, SI the row, DI left, R8 tot, R9 nw, R10 the
 // left count, R11 the rows waiting in scratch, R12 the first bin of the mask, X12 the best score.
 // Z14 is zero, Z30 w, Z31 s0, Z26 lo and Z27 hi (the least and most left count allowed).
 TEXT ·sweepHistAVX512(SB), NOSPLIT, $0-112
@@ -85,6 +86,12 @@ TEXT ·sweepHistAVX512(SB), NOSPLIT, $0-112
 	XORQ         R11, R11
 	XORQ         R12, R12
 	VPXORD       Z14, Z14, Z14
+	CMPQ         CX, $64
+	JLT          words
+	VMOVDQU32    (DI), Z11
+	CMPQ         CX, $128
+	JLT          words
+	VMOVDQU32    64(DI), Z13
 
 words:
 	CMPQ     R12, $256
@@ -106,6 +113,10 @@ bits:
 	IMULQ  CX, SI
 	ADDQ   hist+0(FP), SI
 	INCQ   groups+104(FP)
+	CMPQ   CX, $128
+	JEQ    row32
+	CMPQ   CX, $64
+	JEQ    row16
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -131,7 +142,48 @@ chunk:
 	ADDQ          $64, BX
 	CMPQ          BX, CX
 	JLT           chunk
+	JMP           park
 
+row32:
+	// 32 classes: the left totals stay in Z11 and Z13.
+	VMOVDQU32     (SI), Z5
+	VMOVDQU32     64(SI), Z6
+	VMOVDQU32     Z14, (SI)
+	VMOVDQU32     Z14, 64(SI)
+	VPADDD        Z5, Z11, Z11
+	VPADDD        Z6, Z13, Z13
+	VCVTDQ2PD     Y11, Z5
+	VEXTRACTI32X8 $1, Z11, Y6
+	VCVTDQ2PD     Y6, Z6
+	VCVTDQ2PD     Y13, Z7
+	VEXTRACTI32X8 $1, Z13, Y8
+	VCVTDQ2PD     Y8, Z8
+	VMULPD        Z5, Z5, Z0
+	VMULPD        Z6, Z6, Z1
+	VFMADD231PD   Z7, Z7, Z0
+	VFMADD231PD   Z8, Z8, Z1
+	VMULPD        (R8), Z5, Z2
+	VMULPD        64(R8), Z6, Z3
+	VFMADD231PD   128(R8), Z7, Z2
+	VFMADD231PD   192(R8), Z8, Z3
+	VADDPD        Z6, Z5, Z4
+	VADDPD        Z8, Z7, Z8
+	JMP           park
+
+row16:
+	// 16 classes: the left totals stay in Z11.
+	VMOVDQU32     (SI), Z5
+	VMOVDQU32     Z14, (SI)
+	VPADDD        Z5, Z11, Z11
+	VCVTDQ2PD     Y11, Z4
+	VEXTRACTI32X8 $1, Z11, Y6
+	VCVTDQ2PD     Y6, Z8
+	VMULPD        Z4, Z4, Z0
+	VMULPD        Z8, Z8, Z1
+	VMULPD        (R8), Z4, Z2
+	VMULPD        64(R8), Z8, Z3
+
+park:
 	// Park the row's lane sums in scratch slot R11.
 	VADDPD     Z1, Z0, Z0
 	VADDPD     Z3, Z2, Z2
@@ -148,8 +200,8 @@ chunk:
 	MOVQ       (R9)(AX*8), R13
 	MOVQ       $0, (R9)(AX*8)
 	ADDQ       R13, R10
-	VCVTSI2SDQ R10, X13, X13
-	VMOVSD     X13, SCR_NL(SI)(R11*8)
+	VCVTSI2SDQ R10, X5, X5
+	VMOVSD     X5, SCR_NL(SI)(R11*8)
 
 parked:
 	INCQ R11
@@ -223,6 +275,19 @@ last:
 	JNZ   batch
 
 done:
+	// Rows of 16 and 32 classes kept the left totals in Z11 and Z13.
+	CMPQ      CX, $128
+	JEQ       store32
+	CMPQ      CX, $64
+	JNE       stored
+	VMOVDQU32 Z11, (DI)
+	JMP       stored
+
+store32:
+	VMOVDQU32 Z11, (DI)
+	VMOVDQU32 Z13, 64(DI)
+
+stored:
 	VMOVSD X12, best+96(FP)
 	VZEROUPPER
 	RET
