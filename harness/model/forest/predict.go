@@ -108,11 +108,12 @@ func gather(x *model.Data, r0, r1 int, buf []uint32) {
 // walkBuf is one prediction worker's scratch memory for a block of rows.
 type walkBuf struct {
 	rows   []uint32 // order keys, row-major, and one more row of zeros (see walkAsm)
-	leaves []int32  // the leaf each row reached (negative, see pnode), and one more slot
+	leaves []int32  // the leaf each row reached (negative, see pnode)
+	logs   []int32  // walkAsm's scratch
 }
 
 func newWalkBuf(rows, f int) *walkBuf {
-	return &walkBuf{rows: make([]uint32, (rows+1)*f), leaves: make([]int32, rows+1)}
+	return &walkBuf{rows: make([]uint32, (rows+1)*f), leaves: make([]int32, rows), logs: make([]int32, walkLogLen(rows))}
 }
 
 func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float32) {
@@ -124,7 +125,7 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float
 	leaves := wb.leaves[:nr]
 	pleaf := m.pleaf
 	for _, root := range m.proot {
-		walk(m.pnodes, root, wb.rows[:(nr+1)*f], f, wb.leaves[:nr+1])
+		walk(m.pnodes, root, wb.rows[:(nr+1)*f], f, leaves, wb.logs)
 		for r, l := range leaves {
 			o := out[r*k : (r+1)*k]
 			if v := ^l; v&pureLeaf != 0 {
@@ -146,21 +147,22 @@ func (m *Model) predictBlock(x *model.Data, r0, r1 int, wb *walkBuf, out []float
 	}
 }
 
-// walk sends the first len(leaves)-1 rows of rows (order keys, f per row; the last row is
-// scratch) down the tree rooted at root and writes the leaf each reaches (a negative child, see pnode) into
-// leaves. It uses the assembly walk where the CPU has one, else walkGo.
-func walk(pn []pnode, root int32, rows []uint32, f int, leaves []int32) {
-	nr := len(leaves) - 1
+// walk sends the first len(leaves) rows of rows (order keys, f per row; one more row is
+// scratch) down the tree rooted at root and writes the leaf each reaches (a negative child, see
+// pnode) into leaves. It uses the assembly walk (with logs, walkLogLen(len(leaves)) long) where
+// the CPU has one, else walkGo.
+func walk(pn []pnode, root int32, rows []uint32, f int, leaves, logs []int32) {
+	nr := len(leaves)
 	if root < 0 {
-		for r := range leaves[:nr] {
+		for r := range leaves {
 			leaves[r] = root
 		}
 		return
 	}
-	if nr >= walkAsmMin && walkAsm(pn, root, rows, f, leaves) {
+	if nr >= walkAsmMin && walkAsm(pn, root, rows, f, leaves, logs) {
 		return
 	}
-	walkGo(pn, root, rows[:nr*f], f, leaves[:nr])
+	walkGo(pn, root, rows[:nr*f], f, leaves)
 }
 
 // walkGo is the pure-Go walk. Eight rows step together, their loads overlapping; a step is

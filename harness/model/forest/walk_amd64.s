@@ -56,22 +56,25 @@ DATA walkiota<>+184(SB)/4, $29
 DATA walkiota<>+188(SB)/4, $31
 GLOBL walkiota<>(SB), RODATA|NOPTR, $192
 
-// func walkAVX512(pn *pnode, root int32, rows *uint32, f int, leaves *int32, nr int)
-// Sends rows 0..nr-1 down the tree rooted at root (an inner node), writing the leaf each reaches
-// (the negative child, see pnode) into leaves.
-// Row nr is scratch (lanes without a real row walk it and write leaves[nr]). 3 groups of 16
+// func walkAVX512(pn *pnode, root int32, rows *uint32, f int, leaves *int32, nr int, rowlog *int32)
+// Sends rows 0..nr-1 down the tree rooted at root (an inner node), logging the leaf each reaches
+// (the negative child, see pnode) and its row: the i-th row to finish is rowlog[i] and its leaf
+// leaves[i] (both written 16 at a time: they need 16 slots beyond nr).
+// Row nr is scratch (lanes without a real row walk it and are not logged). 3 groups of 16
 // lanes step in turn. A step gathers each lane's node as two qwords ({key, feat} and
 // {left, right}), splits them with VPERMI2D, gathers the row value, and picks the child by a
-// third VPERMI2D indexed by the comparison; lanes that reached a leaf store it (scatter) and
-// take the next rows (expand) at once. That bookkeeping runs every step, masked, without a
+// third VPERMI2D indexed by the comparison; lanes that reached a leaf append it and their row to
+// the logs (compressed into registers, then stored whole: a scatter costs a third of the walk)
+// and take the next rows (expand) at once. That bookkeeping runs every step, masked, without a
 // branch: some lane of a group finishes at most steps, so a branch would often mispredict.
-TEXT ·walkAVX512(SB), NOSPLIT, $0-48
+TEXT ·walkAVX512(SB), NOSPLIT, $0-56
 	MOVQ pn+0(FP), SI
 	MOVL root+8(FP), AX
 	MOVQ rows+16(FP), DX
 	MOVQ f+24(FP), BX
 	MOVQ leaves+32(FP), DI
 	MOVQ nr+40(FP), CX
+	MOVQ rowlog+48(FP), R11
 	VMOVDQU32 walkiota<>+0(SB), Z0
 	VMOVDQU32 walkiota<>+64(SB), Z4
 	VMOVDQU32 walkiota<>+128(SB), Z5
@@ -119,11 +122,13 @@ loop:
 	VPERMI2D Z13, Z12, Z11
 	VPMOVD2M Z11, K3
 	VPCMPUD $1, Z2, Z7, K3, K4
+	VPCOMPRESSD Z11, K4, Z30
+	VPCOMPRESSD Z7, K4, Z31
+	VMOVDQU32 Z30, (DI)(R9*4)
+	VMOVDQU32 Z31, (R11)(R9*4)
 	KMOVW K4, AX
 	POPCNTL AX, AX
 	ADDQ AX, R9
-	KMOVW K3, K5
-	VPSCATTERDD Z11, K5, (DI)(Z7*4)
 	VPBROADCASTD R8, Z8
 	VPADDD Z0, Z8, Z8
 	VPEXPANDD Z8, K3, Z7
@@ -158,11 +163,13 @@ loop:
 	VPERMI2D Z21, Z20, Z19
 	VPMOVD2M Z19, K3
 	VPCMPUD $1, Z2, Z15, K3, K4
+	VPCOMPRESSD Z19, K4, Z30
+	VPCOMPRESSD Z15, K4, Z31
+	VMOVDQU32 Z30, (DI)(R9*4)
+	VMOVDQU32 Z31, (R11)(R9*4)
 	KMOVW K4, AX
 	POPCNTL AX, AX
 	ADDQ AX, R9
-	KMOVW K3, K5
-	VPSCATTERDD Z19, K5, (DI)(Z15*4)
 	VPBROADCASTD R8, Z16
 	VPADDD Z0, Z16, Z16
 	VPEXPANDD Z16, K3, Z15
@@ -197,11 +204,13 @@ loop:
 	VPERMI2D Z29, Z28, Z27
 	VPMOVD2M Z27, K3
 	VPCMPUD $1, Z2, Z23, K3, K4
+	VPCOMPRESSD Z27, K4, Z30
+	VPCOMPRESSD Z23, K4, Z31
+	VMOVDQU32 Z30, (DI)(R9*4)
+	VMOVDQU32 Z31, (R11)(R9*4)
 	KMOVW K4, AX
 	POPCNTL AX, AX
 	ADDQ AX, R9
-	KMOVW K3, K5
-	VPSCATTERDD Z27, K5, (DI)(Z23*4)
 	VPBROADCASTD R8, Z24
 	VPADDD Z0, Z24, Z24
 	VPEXPANDD Z24, K3, Z23

@@ -28,8 +28,8 @@ func TestWalkAsmMatchesGo(t *testing.T) {
 				continue
 			}
 			walkGo(m.pnodes, root, rows[:nr*f], f, want)
-			got := make([]int32, nr+1)
-			if !walkAsm(m.pnodes, root, rows, f, got) {
+			got := make([]int32, nr)
+			if !walkAsm(m.pnodes, root, rows, f, got, make([]int32, walkLogLen(nr))) {
 				continue
 			}
 			ran = true
