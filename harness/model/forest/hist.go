@@ -100,15 +100,12 @@ func histAdd(hist []int32, pres *[256]uint8, stride int, col []uint8, idx []int3
 	}
 }
 
-// histAddCount is histAdd that also counts the examples of each bin in nw.
+// histAddCount is histAdd that also counts the examples of each bin in nw (a second pass, for
+// min_samples_leaf above 1 only).
 func histAddCount(hist []int32, pres *[256]uint8, nw *[256]int64, stride int, col []uint8, idx []int32, cws []classWeight) {
-	cws = cws[:len(idx)]
-	for p, i := range idx {
-		b := col[i]
-		e := cws[p]
-		hist[int(b)*stride+int(e.c)] += int32(e.w)
-		pres[b] = 1
-		nw[b]++
+	histAdd(hist, pres, stride, col, idx, cws)
+	for _, i := range idx {
+		nw[col[i]]++
 	}
 }
 
