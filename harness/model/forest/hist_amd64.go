@@ -13,13 +13,13 @@ func sweepHistAVX512(hist *int32, nw *int64, pres *uint8, stride int, tot *float
 // haveHistAVX512 says whether the CPU runs sweepHistAVX512.
 var haveHistAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512BW
 
-// histMinNode is the least number of examples for which a Gini node takes the histogram path.
-var histMinNode = func() int32 {
+// histMinBase is histMin for rows of up to 32 classes (see histMin).
+var histMinBase = func() (int32, int32) {
 	if haveHistAVX512 {
-		return histMinAsm
+		return histMinAsm, histMinAsmPerClass
 	}
-	return histMinGo
-}()
+	return histMinGo, histMinGoPerClass
+}
 
 // sweepHist runs sweepHistAVX512 where the CPU has it, else sweepHistGo.
 func sweepHist(hist []int32, nw []int64, pres []uint8, stride int, tot []float64, left []int32, scratch []float64, w, s0 float64, minLeaf, nn int32) (int, float64, int) {

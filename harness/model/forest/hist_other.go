@@ -2,8 +2,8 @@
 
 package forest
 
-// histMinNode is the least number of examples for which a Gini node takes the histogram path.
-const histMinNode = histMinGo
+// histMinBase is histMin for rows of up to 32 classes (see histMin).
+func histMinBase() (int32, int32) { return histMinGo, histMinGoPerClass }
 
 // sweepHist is sweepHistGo in this build (no assembly).
 func sweepHist(hist []int32, nw []int64, pres []uint8, stride int, tot []float64, left []int32, _ []float64, w, s0 float64, minLeaf, nn int32) (int, float64, int) {

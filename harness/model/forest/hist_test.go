@@ -127,3 +127,50 @@ func TestWholeWeights(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSweepHist measures one histogram sweep (25 classes, every bin present, by weight)
+// with sweepHist (the assembly where the CPU has it) and with sweepHistGo.
+func BenchmarkSweepHist(b *testing.B) {
+	const k, nb = 25, 256
+	stride := histStride(k)
+	rng := rand.New(rand.NewPCG(5, 6))
+	base := make([]int32, 256*stride)
+	tot := make([]float64, stride)
+	var w, s0 float64
+	for bin := range nb {
+		for range 4 {
+			c, wt := rng.IntN(k), int32(1+rng.IntN(3))
+			base[bin*stride+c] += wt
+			tot[c] += float64(wt)
+			w += float64(wt)
+		}
+	}
+	for _, v := range tot {
+		s0 += v * v
+	}
+	for _, tc := range []struct {
+		name  string
+		sweep func(hist []int32, pres []uint8, left []int32, scratch []float64)
+	}{
+		{"sweepHist", func(hist []int32, pres []uint8, left []int32, scratch []float64) {
+			sweepHist(hist, nil, pres, stride, tot, left, scratch, w, s0, 1, 4*nb)
+		}},
+		{"sweepHistGo", func(hist []int32, pres []uint8, left []int32, _ []float64) {
+			sweepHistGo(hist, nil, pres, stride, tot, left, w, s0, 1, 4*nb)
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			hist, pres := make([]int32, len(base)), make([]uint8, 256)
+			left, scratch := make([]int32, stride), make([]float64, histScratchLen)
+			for b.Loop() {
+				copy(hist, base)
+				for i := range nb {
+					pres[i] = 1
+				}
+				clear(left)
+				tc.sweep(hist, pres, left, scratch)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/nb, "ns/bin")
+		})
+	}
+}

@@ -96,8 +96,8 @@ func newBuilder(b *binned, y []int32, k int, cw []float64, cfg config, mtry int)
 		binN: make([]int32, 257), scw: make([]classWeight, b.n),
 		ridx: make([]int32, b.n), rcw: make([]classWeight, b.n), sbin: make([]uint8, b.n), bins: make([]uint8, b.n), left: make([]float64, k), cur: make([]float64, k),
 		ltot: make([]float64, k), perm: perm, constFeats: make([]int32, b.f)}
-	if !cfg.entropy && wholeWeights(cw, b.n) {
-		bd.hs, bd.histMin = newHistScratch(k), histMinNode
+	if hm := histMin(histStride(k)); !cfg.entropy && int(hm) <= b.n && wholeWeights(cw, b.n) {
+		bd.hs, bd.histMin = newHistScratch(k), hm
 	}
 	return bd
 }
