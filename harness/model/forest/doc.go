@@ -11,15 +11,15 @@
 // non-constant feature was seen) and finds the best bin boundary by Gini or entropy, from a
 // counting sort (or, for tiny nodes, a rank or insertion sort) of the node's examples by bin; Gini
 // nodes whose bins hold few examples are swept position by position without branches, and nodes use
-// a class histogram per bin (hist.go): for Gini with whole example weights, from 8 examples, an
-// integer histogram whose present bins are swept in AVX-512 assembly (hist_amd64.s, hand-written
-// because the compiler does not vectorise the sweep's sixteen classes at a time nor score eight
-// bins at once; its Go twin runs elsewhere and with -tags purego, from 1,024 examples), and entropy
-// on large nodes. With whole weights every sum is exact, so each path finds the same split and the
-// forest does not depend on which one a node took. Columns are binned by one pass over a
-// radix-sorted order. Split thresholds are kept as raw feature values (the upper edge of the bin),
-// so prediction needs no binning and an ONNX export (TreeEnsembleClassifier, BRANCH_LEQ) compares
-// exactly the same numbers.
+// a class histogram per bin (hist.go): for Gini with whole example weights, from 8 examples (more
+// over 32 classes), an integer histogram whose present bins are swept in AVX-512 assembly
+// (hist_amd64.s, hand-written because the compiler does not vectorise the sweep's sixteen classes
+// at a time nor score eight bins at once; its Go twin runs elsewhere and with -tags purego, from
+// 1,024 examples), and entropy on large nodes. With whole weights every sum is exact, so each path
+// finds the same split and the forest does not depend on which one a node took. Columns are binned
+// by one pass over a radix-sorted order. Split thresholds are kept as raw feature values (the upper
+// edge of the bin), so prediction needs no binning and an ONNX export (TreeEnsembleClassifier,
+// BRANCH_LEQ) compares exactly the same numbers.
 //
 // Where fitting time goes (100 trees, 18k flows × 100 features, 25 classes; CPU profile of
 // BenchmarkForestFit, 0.68 s a fit on 2 threads): the histogram sweep ~39%, filling the histograms
