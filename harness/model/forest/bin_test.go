@@ -4,7 +4,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
+
+	"github.com/etchlab/etch/harness/model"
 )
 
 // TestBinColumnMatchesBinOf checks the sorted-pass binning against binEdges and binOf.
@@ -59,9 +62,14 @@ func TestBinColumnMatchesBinOf(t *testing.T) {
 
 // TestSweepGiniMatchesGroups checks that the per-position Gini sweep and the histogram path pick
 // the same boundary with the same score as the per-group sweep, on nodes of every size, with
-// min_samples_leaf 1 and 3.
+// min_samples_leaf 1 and 3, and 6 and 40 classes (rows of 16 and 48).
 func TestSweepGiniMatchesGroups(t *testing.T) {
-	d := gcseq(1500, 30, 6, 21)
+	for _, classes := range []int{6, 40} {
+		t.Run(strconv.Itoa(classes), func(t *testing.T) { sweepsAgree(t, gcseq(1500, 30, classes, 21)) })
+	}
+}
+
+func sweepsAgree(t *testing.T, d *model.Data) {
 	for _, minLeaf := range []int{1, 3} {
 		b := &binned{n: d.N, f: d.SeqDim(), cols: make([]uint8, d.N*d.SeqDim()), edges: make([][]float32, d.SeqDim())}
 		s := &binScratch{col: make([]float32, d.N)}
@@ -69,9 +77,15 @@ func TestSweepGiniMatchesGroups(t *testing.T) {
 			column(d, j, s.col)
 			b.edges[j] = binColumn(s.col, 256, rand.New(rand.NewPCG(1, 2)), s, b.cols[j*d.N:(j+1)*d.N])
 		}
-		cw := []float64{1, 1, 1, 1, 1, 1}
+		cw := make([]float64, d.Classes)
+		for i := range cw {
+			cw[i] = 1
+		}
 		c, _ := Params{MinSamplesLeaf: minLeaf}.resolve()
 		bd := newBuilder(b, d.Y, d.Classes, cw, c, 5)
+		if bd.hs == nil { // no node of this data reaches histMin in this build
+			bd.hs = newHistScratch(d.Classes)
+		}
 		rng := rand.New(rand.NewPCG(uint64(minLeaf), 9))
 		for i := range d.N {
 			bd.idx = append(bd.idx, int32(i))
