@@ -22,10 +22,10 @@ const histMaxWeight = 1 << 24
 // histogram path with the assembly sweep and with the Go one: below them the rank or counting
 // sort and the sweep per example cost less (measured with BenchmarkForestFit: with the assembly
 // 4 to 16 were within noise of each other; the Go sweep, which goes through every class of a
-// bin one by one, pays off only from about 1024).
-// histMinAsmPerClass and histMinGoPerClass set histMin for rows of more than 32 classes
-// (BenchmarkForestFit on 50 to 1,000 classes: fastest from 4 and 32 to 128 respectively; the
-// histogram path taken from 8 examples was up to 1.6× slower than none at 1,000 classes).
+// bin one by one, pays off only from about 1024). histMinAsmPerClass and histMinGoPerClass set
+// histMin for rows of more than 32 classes (20-tree fits on 50 to 1,000 classes: fastest from 4
+// and from 32 to 128 respectively; taken from 8 examples, the histogram path was up to 1.6×
+// slower than none at 1,000 classes).
 const (
 	histMinAsm         = 8
 	histMinGo          = 1024
@@ -67,7 +67,7 @@ type histScratch struct {
 	pres   []uint8   // per bin: 1 when an example lies in it
 	tot    []float64 // the node's class totals, padded to stride with zeros
 	left   []int32   // stride: running left totals (zero between uses)
-	// scratch is the assembly sweep's: eight rows' partial sums and scores.
+	// scratch is the assembly sweep's: eight rows' partial sums, left counts and bins.
 	scratch []float64
 }
 
