@@ -14,7 +14,7 @@ func sweepHistAVX512(hist *int32, nw *int64, pres *uint8, stride int, tot *float
 var haveHistAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512BW
 
 // histMinBase is histMin for rows of up to 32 classes (see histMin).
-var histMinBase = func() (int32, int32) {
+func histMinBase() (int32, int32) {
 	if haveHistAVX512 {
 		return histMinAsm, histMinAsmPerClass
 	}
