@@ -13,7 +13,8 @@ func sweepHistAVX512(hist *int32, nw *int64, pres *uint8, stride int, tot *float
 // haveHistAVX512 says whether the CPU runs sweepHistAVX512.
 var haveHistAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512BW
 
-// histMinBase is histMin for rows of up to 32 classes (see histMin).
+// histMinBase returns histMin for rows of up to 32 classes and its examples per class beyond
+// (see histMin), for the sweep this CPU runs.
 func histMinBase() (int32, int32) {
 	if haveHistAVX512 {
 		return histMinAsm, histMinAsmPerClass

@@ -2,7 +2,8 @@
 
 package forest
 
-// histMinBase is histMin for rows of up to 32 classes (see histMin).
+// histMinBase returns histMin for rows of up to 32 classes and its examples per class beyond
+// (see histMin), for the sweep this CPU runs.
 func histMinBase() (int32, int32) { return histMinGo, histMinGoPerClass }
 
 // sweepHist is sweepHistGo in this build (no assembly).
