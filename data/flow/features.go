@@ -116,9 +116,12 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 			seen[k] = true
 		}
 	}
-	// Both directions (before quartilesOf reorders the halves).
-	sc.size[2] = append(append(sc.size[2][:0], sc.size[0]...), sc.size[1]...)
-	sc.pay[2] = append(append(sc.pay[2][:0], sc.pay[0]...), sc.pay[1]...)
+	// Sizes and payloads are sorted per direction; the quartiles of both directions are then
+	// picked from the two sorted halves instead of sorting their union.
+	for d := range 2 {
+		sortInt32(sc.size[d], &sc.sort)
+		sortInt32(sc.pay[d], &sc.sort)
+	}
 	var v [data.NumStats]float64
 	o := 0
 	for d := range 3 {
@@ -135,13 +138,13 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 		}
 		// size: count p25 p50 p75 max mean var
 		v[o] = n
-		v[o+1], v[o+2], v[o+3] = sc.quartilesOf(sc.size[d])
+		v[o+1], v[o+2], v[o+3] = quartiles2(sc.size[d%2], sc.size[1], d == 2)
 		v[o+4] = float64(mx)
 		v[o+5], v[o+6] = meanVar(n, sum, sq)
 		// iat: p25 p50 p75
 		v[o+7], v[o+8], v[o+9] = sc.quartilesOf(sc.iat[d])
 		// payload: p25 p50 p75 max mean var
-		v[o+10], v[o+11], v[o+12] = sc.quartilesOf(sc.pay[d])
+		v[o+10], v[o+11], v[o+12] = quartiles2(sc.pay[d%2], sc.pay[1], d == 2)
 		v[o+13] = float64(pmx)
 		v[o+14], v[o+15] = meanVar(n, psum, psq)
 		o += 16
@@ -294,6 +297,54 @@ func meanVar(n, sum, sq float64) (mean, variance float64) {
 	mean = sum / n
 	variance = max(sq/n-mean*mean, 0)
 	return mean, variance
+}
+
+// quartiles2 returns the quartiles of sorted a, or with both of the union of sorted a and b
+// (the same numbers quartiles gives for the sorted union).
+func quartiles2(a, b []int32, both bool) (p25, p50, p75 float64) {
+	if !both {
+		return quartiles(a)
+	}
+	n := len(a) + len(b)
+	pct := func(q float64) float64 {
+		switch n {
+		case 0:
+			return 0
+		case 1:
+			return float64(kthOf2(a, b, 0))
+		}
+		h := float64(n-1) * q
+		lo := int(h)
+		if lo >= n-1 {
+			return float64(kthOf2(a, b, n-1))
+		}
+		xlo, xhi := kthOf2(a, b, lo), kthOf2(a, b, lo+1)
+		return float64(xlo) + (h-float64(lo))*float64(xhi-xlo)
+	}
+	return pct(0.25), pct(0.5), pct(0.75)
+}
+
+// kthOf2 returns the k-th smallest (from 0) of the union of sorted a and b, k < len(a)+len(b):
+// a binary search for how many of the k+1 smallest come from a.
+func kthOf2(a, b []int32, k int) int32 {
+	lo, hi := max(0, k+1-len(b)), min(k+1, len(a)) // i, the number taken from a
+	for lo < hi {
+		i := int(uint(lo+hi) >> 1)
+		j := k + 1 - i // taken from b
+		if j > 0 && i < len(a) && b[j-1] > a[i] {
+			lo = i + 1 // a[i] belongs among the k+1 smallest: take more from a
+		} else {
+			hi = i
+		}
+	}
+	i, j := lo, k+1-lo
+	switch {
+	case i == 0:
+		return b[j-1]
+	case j == 0:
+		return a[i-1]
+	}
+	return max(a[i-1], b[j-1])
 }
 
 // quartiles returns the 25th, 50th and 75th percentiles of sorted x (linear interpolation

@@ -68,8 +68,9 @@ func BenchmarkSortInt32(b *testing.B) {
 	}
 }
 
-// TestQuartilesOf compares quartilesOf (partial bucket sort) with the quartiles of the fully
-// sorted series, on series of every length up to 300 from several value ranges.
+// TestQuartilesOf compares quartilesOf (partial bucket sort) and quartiles2 (two sorted halves
+// of the series, split at random) with the quartiles of the fully sorted series, on series of
+// every length up to 300 from several value ranges.
 func TestQuartilesOf(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	var sc scratch
@@ -95,6 +96,14 @@ func TestQuartilesOf(t *testing.T) {
 					sorted := slices.Clone(x)
 					slices.Sort(sorted)
 					w25, w50, w75 := quartiles(sorted)
+					cut := rng.IntN(n + 1)
+					a, b := slices.Clone(x[:cut]), slices.Clone(x[cut:])
+					slices.Sort(a)
+					slices.Sort(b)
+					h25, h50, h75 := quartiles2(a, b, true)
+					if h25 != w25 || h50 != w50 || h75 != w75 {
+						t.Fatalf("n=%d, halves %d+%d: quartiles2 %v %v %v, want %v %v %v", n, len(a), len(b), h25, h50, h75, w25, w50, w75)
+					}
 					g25, g50, g75 := sc.quartilesOf(x)
 					if g25 != w25 || g50 != w50 || g75 != w75 {
 						t.Fatalf("n=%d: got %v %v %v, want %v %v %v", n, g25, g50, g75, w25, w50, w75)
