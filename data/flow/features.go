@@ -9,7 +9,8 @@ import (
 
 // scratch holds the buffers fill sorts values in, reused across flows.
 type scratch struct {
-	size, pay, iat [3][]int32 // [0] fwd, [1] bwd, [2] all
+	size, pay      [2][]int32 // [0] fwd, [1] bwd
+	iat            [3][]int32 // [0] fwd, [1] bwd, [2] all
 	sort           []int32    // radix sort buffer
 	sel            []int32    // quartilesOf's buckets
 	start, pos     [257]int32 // quartilesOf's bucket offsets
@@ -93,8 +94,11 @@ func (t *Table) sequences(f *flow, r *data.Record) {
 // percentiles over the logged packets.
 func (t *Table) stats(f *flow, s *data.Stats) {
 	sc := &t.scratch
+	for d := range 2 {
+		sc.size[d], sc.pay[d] = sc.size[d][:0], sc.pay[d][:0]
+	}
 	for d := range 3 {
-		sc.size[d], sc.pay[d], sc.iat[d] = sc.size[d][:0], sc.pay[d][:0], sc.iat[d][:0]
+		sc.iat[d] = sc.iat[d][:0]
 	}
 	var last [3]int64
 	var seen [3]bool
