@@ -9,11 +9,11 @@ import (
 
 // scratch holds the buffers fill sorts values in, reused across flows.
 type scratch struct {
-	size, pay      [2][]int32 // [0] fwd, [1] bwd
-	iat            [3][]int32 // [0] fwd, [1] bwd, [2] all
-	sort           []int32    // radix sort buffer
-	sel            []int32    // quartilesOf's buckets
-	start, pos     [257]int32 // quartilesOf's bucket offsets
+	size, pay  [2][]int32 // [0] fwd, [1] bwd
+	iat        [3][]int32 // [0] fwd, [1] bwd, [2] all
+	sort       []int32    // radix sort buffer
+	sel        []int32    // quartilesOf's buckets
+	start, pos [257]int32 // quartilesOf's bucket offsets
 }
 
 // fill writes flow f into t.rec.
