@@ -140,15 +140,20 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 			psum, psq = f.psum[0]+f.psum[1], f.psumSq[0]+f.psumSq[1]
 			mx, pmx = max(f.maxSize[0], f.maxSize[1]), max(f.maxPay[0], f.maxPay[1])
 		}
+		// Sizes and payloads of this direction, or of both as two sorted halves.
+		sa, sb, pa, pb := sc.size[0], sc.size[1], sc.pay[0], sc.pay[1]
+		if d < 2 {
+			sa, sb, pa, pb = sc.size[d], nil, sc.pay[d], nil
+		}
 		// size: count p25 p50 p75 max mean var
 		v[o] = n
-		v[o+1], v[o+2], v[o+3] = quartiles2(sc.size[d%2], sc.size[1], d == 2)
+		v[o+1], v[o+2], v[o+3] = quartiles2(sa, sb)
 		v[o+4] = float64(mx)
 		v[o+5], v[o+6] = meanVar(n, sum, sq)
 		// iat: p25 p50 p75
 		v[o+7], v[o+8], v[o+9] = sc.quartilesOf(sc.iat[d])
 		// payload: p25 p50 p75 max mean var
-		v[o+10], v[o+11], v[o+12] = quartiles2(sc.pay[d%2], sc.pay[1], d == 2)
+		v[o+10], v[o+11], v[o+12] = quartiles2(pa, pb)
 		v[o+13] = float64(pmx)
 		v[o+14], v[o+15] = meanVar(n, psum, psq)
 		o += 16
@@ -303,29 +308,12 @@ func meanVar(n, sum, sq float64) (mean, variance float64) {
 	return mean, variance
 }
 
-// quartiles2 returns the quartiles of sorted a, or with both of the union of sorted a and b
-// (the same numbers quartiles gives for the sorted union).
-func quartiles2(a, b []int32, both bool) (p25, p50, p75 float64) {
-	if !both {
-		return quartiles(a)
-	}
+// quartiles2 returns the quartiles of the union of sorted a and b (the numbers quartiles gives
+// for the sorted union), picking each order statistic from the two halves.
+func quartiles2(a, b []int32) (p25, p50, p75 float64) {
 	n := len(a) + len(b)
-	pct := func(q float64) float64 {
-		switch n {
-		case 0:
-			return 0
-		case 1:
-			return float64(kthOf2(a, b, 0))
-		}
-		h := float64(n-1) * q
-		lo := int(h)
-		if lo >= n-1 {
-			return float64(kthOf2(a, b, n-1))
-		}
-		xlo, xhi := kthOf2(a, b, lo), kthOf2(a, b, lo+1)
-		return float64(xlo) + (h-float64(lo))*float64(xhi-xlo)
-	}
-	return pct(0.25), pct(0.5), pct(0.75)
+	at := func(k int) int32 { return kthOf2(a, b, k) }
+	return percentileOf(n, 0.25, at), percentileOf(n, 0.5, at), percentileOf(n, 0.75, at)
 }
 
 // kthOf2 returns the k-th smallest (from 0) of the union of sorted a and b, k < len(a)+len(b):
@@ -358,16 +346,22 @@ func quartiles(x []int32) (p25, p50, p75 float64) {
 }
 
 func percentile(x []int32, q float64) float64 {
-	switch len(x) {
+	return percentileOf(len(x), q, func(i int) int32 { return x[i] })
+}
+
+// percentileOf is percentile over n sorted values, the i-th of them at(i).
+func percentileOf(n int, q float64, at func(int) int32) float64 {
+	switch n {
 	case 0:
 		return 0
 	case 1:
-		return float64(x[0])
+		return float64(at(0))
 	}
-	h := float64(len(x)-1) * q
+	h := float64(n-1) * q
 	lo := int(h)
-	if lo >= len(x)-1 {
-		return float64(x[len(x)-1])
+	if lo >= n-1 {
+		return float64(at(n - 1))
 	}
-	return float64(x[lo]) + (h-float64(lo))*float64(x[lo+1]-x[lo])
+	xlo := at(lo)
+	return float64(xlo) + (h-float64(lo))*float64(at(lo+1)-xlo)
 }

@@ -100,7 +100,7 @@ func TestQuartilesOf(t *testing.T) {
 					a, b := slices.Clone(x[:cut]), slices.Clone(x[cut:])
 					slices.Sort(a)
 					slices.Sort(b)
-					h25, h50, h75 := quartiles2(a, b, true)
+					h25, h50, h75 := quartiles2(a, b)
 					if h25 != w25 || h50 != w50 || h75 != w75 {
 						t.Fatalf("n=%d, halves %d+%d: quartiles2 %v %v %v, want %v %v %v", n, len(a), len(b), h25, h50, h75, w25, w50, w75)
 					}
