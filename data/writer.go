@@ -12,9 +12,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-
-	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // ErrSchema reports a flows file whose schema or footer etch cannot read.
@@ -66,10 +63,8 @@ type recordEncoder interface {
 // SetMeta replaces the footer metadata (Parquet only; written by Close). Use it for values known
 // only at the end, such as the hashes of the inputs.
 func (w *Writer) SetMeta(meta Meta) {
-	if p, ok := w.enc.(*parquetEncoder); ok {
-		for k, v := range meta.KeyValues() {
-			p.w.SetKeyValueMetadata(k, v)
-		}
+	if p, ok := w.enc.(*pqEncoder); ok {
+		p.setMeta(meta.KeyValues())
 	}
 }
 
@@ -100,11 +95,13 @@ func create(path string, meta Meta, rowGroupRows int64) (*Writer, error) {
 	w := &Writer{path: path, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}
 	switch format {
 	case Parquet:
-		opts := []parquet.WriterOption{parquet.Compression(&zstd.Codec{}), parquet.MaxRowsPerRowGroup(rowGroupRows)}
-		for k, v := range meta.KeyValues() {
-			opts = append(opts, parquet.KeyValueMetadata(k, v))
+		enc, err := newPQEncoder(w.buf, meta.KeyValues(), int(rowGroupRows))
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("create %s: %w", path, err)
 		}
-		w.enc = &parquetEncoder{w: parquet.NewGenericWriter[Record](w.buf, opts...)}
+		w.enc = enc
 	case JSONL:
 		w.enc = &jsonlEncoder{enc: json.NewEncoder(w.buf)}
 	case CSV:
@@ -167,16 +164,6 @@ func (w *Writer) Abort() {
 	w.tmp.Close()
 	os.Remove(w.tmp.Name())
 }
-
-type parquetEncoder struct {
-	w *parquet.GenericWriter[Record]
-}
-
-func (e *parquetEncoder) encode(recs []Record) error {
-	_, err := e.w.Write(recs)
-	return err
-}
-func (e *parquetEncoder) close() error { return e.w.Close() }
 
 type jsonlEncoder struct{ enc *json.Encoder }
 

@@ -1,0 +1,675 @@
+package data
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"reflect"
+	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// This file lays out the Parquet pages of a flows file itself; see "Writing" in doc.go for why.
+// The schema (schema elements, column orders, each column's codec and encoding) is taken from a
+// one-row file that parquet-go writes for Record (layoutOf), so files written here and files
+// written by parquet-go's GenericWriter[Record] share their schema exactly.
+
+// pageBytes is the size at which a column's data pages are cut (at row boundaries).
+const pageBytes = 256 << 10
+
+// pqKind is what a column holds, as far as the encoder cares.
+type pqKind uint8
+
+const (
+	kBool pqKind = iota
+	kInt32
+	kInt64
+	kFloat32
+	kFloat64
+	kString
+	kListInt32
+	kListFloat32
+)
+
+// pqColumnDef describes one leaf column: where its value sits in a Record and how it is stored.
+type pqColumnDef struct {
+	path     []string
+	off      uintptr
+	kind     pqKind
+	dict     bool
+	codec    format.CompressionCodec
+	physical format.Type
+}
+
+// pqLayout is the file layout shared by every flows file this process writes.
+type pqLayout struct {
+	cols   []pqColumnDef
+	schema []format.SchemaElement
+	orders []format.ColumnOrder
+}
+
+var layoutOnce = sync.OnceValues(newLayout)
+
+// layoutOf returns the Parquet layout of Record, computed once per process.
+func layoutOf() (*pqLayout, error) { return layoutOnce() }
+
+func newLayout() (*pqLayout, error) {
+	// A one-row file written by parquet-go fixes the schema elements, the column orders and each
+	// column's codec and encodings.
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[Record](&buf, parquet.Compression(&zstd.Codec{}))
+	if _, err := w.Write([]Record{{}}); err != nil {
+		return nil, fmt.Errorf("parquet layout: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("parquet layout: %w", err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return nil, fmt.Errorf("parquet layout: %w", err)
+	}
+	md := pf.Metadata()
+	if len(md.RowGroups) != 1 {
+		return nil, fmt.Errorf("parquet layout: %d row groups", len(md.RowGroups))
+	}
+	offsets := map[string]reflect.StructField{}
+	var walk func(t reflect.Type, base uintptr)
+	walk = func(t reflect.Type, base uintptr) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if f.Anonymous {
+				walk(f.Type, base+f.Offset)
+				continue
+			}
+			f.Offset += base
+			offsets[columnName(f)] = f
+		}
+	}
+	walk(reflect.TypeOf(Record{}), 0)
+
+	l := &pqLayout{schema: md.Schema, orders: md.ColumnOrders}
+	for _, cc := range md.RowGroups[0].Columns {
+		m := cc.MetaData
+		f, ok := offsets[m.PathInSchema[0]]
+		if !ok {
+			return nil, fmt.Errorf("parquet layout: no field for column %v", m.PathInSchema)
+		}
+		c := pqColumnDef{path: m.PathInSchema, off: f.Offset, codec: m.Codec, physical: m.Type,
+			dict: slices.Contains(m.Encoding, format.RLEDictionary)}
+		switch f.Type {
+		case reflect.TypeFor[bool]():
+			c.kind = kBool
+		case reflect.TypeFor[int32]():
+			c.kind = kInt32
+		case reflect.TypeFor[int64]():
+			c.kind = kInt64
+		case reflect.TypeFor[float32]():
+			c.kind = kFloat32
+		case reflect.TypeFor[float64]():
+			c.kind = kFloat64
+		case reflect.TypeFor[string]():
+			c.kind = kString
+		case reflect.TypeFor[[]int32]():
+			c.kind = kListInt32
+		case reflect.TypeFor[[]float32]():
+			c.kind = kListFloat32
+		default:
+			return nil, fmt.Errorf("parquet layout: column %s has Go type %v", m.PathInSchema[0], f.Type)
+		}
+		l.cols = append(l.cols, c)
+	}
+	return l, nil
+}
+
+// pqColumn buffers one column of the current row group.
+type pqColumn struct {
+	def *pqColumnDef
+	// pages holds the PLAIN-encoded values, cut into pages at row boundaries as they arrive (so
+	// that values are copied once and buffers never grow); free keeps the buffers of pages
+	// already written, for the next row group.
+	pages []pqPage
+	free  [][]byte
+	// bits holds a boolean column's values, bit-packed.
+	bits        []byte
+	nbits, ones int
+	// lens holds each row's list length (list columns only).
+	lens []int32
+	// Dictionary columns: the distinct values in first-seen order and each row's index.
+	dict    map[string]int32
+	dictVal []string
+	idx     []int32
+	// Statistics of the row group (numbers as float64 or int64 by kind; strings as bytes).
+	hasMinMax  bool
+	minI, maxI int64
+	minF, maxF float64
+	minS, maxS string
+	nulls      int64
+}
+
+// pqPage is one data page being filled: its values, rows, non-null values and empty lists.
+type pqPage struct {
+	buf               []byte
+	rows, vals, nulls int
+}
+
+// page returns a page with room for need more bytes: the last one, or a new one when the last
+// one is full (a row larger than pageBytes gets a page of its own).
+func (c *pqColumn) page(need int) *pqPage {
+	if n := len(c.pages); n > 0 {
+		if p := &c.pages[n-1]; len(p.buf)+need <= cap(p.buf) {
+			return p
+		}
+	}
+	var buf []byte
+	if k := len(c.free); k > 0 && cap(c.free[k-1]) >= need {
+		buf, c.free = c.free[k-1][:0], c.free[:k-1]
+	} else {
+		buf = make([]byte, 0, max(pageBytes, need))
+	}
+	c.pages = append(c.pages, pqPage{buf: buf})
+	return &c.pages[len(c.pages)-1]
+}
+
+// pqEncoder writes Records as a Parquet file: each row group is buffered column by column
+// and written as pages when it is full or the file is closed.
+type pqEncoder struct {
+	out      io.Writer
+	pos      int64
+	layout   *pqLayout
+	cols     []pqColumn
+	rows     int
+	maxRows  int
+	groups   []format.RowGroup
+	total    int64
+	kv       map[string]string
+	zstd     zstd.Codec
+	scratch  []byte
+	comp     []byte
+	page     []byte
+	rep, def []byte
+	hdr      thrift.Protocol
+	err      error
+}
+
+func newPQEncoder(out io.Writer, kv map[string]string, maxRows int) (*pqEncoder, error) {
+	l, err := layoutOf()
+	if err != nil {
+		return nil, err
+	}
+	e := &pqEncoder{out: out, layout: l, maxRows: maxRows, kv: maps.Clone(kv), hdr: new(thrift.CompactProtocol)}
+	e.cols = make([]pqColumn, len(l.cols))
+	for i := range e.cols {
+		e.cols[i].def = &l.cols[i]
+		if l.cols[i].dict {
+			e.cols[i].dict = map[string]int32{}
+		}
+	}
+	if err := e.write([]byte("PAR1")); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *pqEncoder) setMeta(kv map[string]string) { maps.Copy(e.kv, kv) }
+
+func (e *pqEncoder) write(b []byte) error {
+	if e.err != nil {
+		return e.err
+	}
+	n, err := e.out.Write(b)
+	e.pos += int64(n)
+	e.err = err
+	return err
+}
+
+func (e *pqEncoder) encode(recs []Record) error {
+	for len(recs) > 0 {
+		n := min(len(recs), e.maxRows-e.rows)
+		for i := range e.cols {
+			e.cols[i].add(recs[:n])
+		}
+		e.rows += n
+		recs = recs[n:]
+		if e.rows == e.maxRows {
+			if err := e.flushGroup(); err != nil {
+				return err
+			}
+		}
+	}
+	return e.err
+}
+
+func field[T any](r *Record, off uintptr) T { return *(*T)(unsafe.Add(unsafe.Pointer(r), off)) }
+
+// add appends the column's value of each record.
+func (c *pqColumn) add(recs []Record) {
+	d := c.def
+	var p *pqPage
+	if n := len(c.pages); n > 0 {
+		p = &c.pages[n-1]
+	}
+	// fits reports whether the current page has room for need more bytes.
+	fits := func(need int) bool { return p != nil && len(p.buf)+need <= cap(p.buf) }
+	switch d.kind {
+	case kBool:
+		for i := range recs {
+			if c.nbits%8 == 0 {
+				c.bits = append(c.bits, 0)
+			}
+			if field[bool](&recs[i], d.off) {
+				c.bits[len(c.bits)-1] |= 1 << (c.nbits % 8)
+				c.ones++
+			}
+			c.nbits++
+		}
+	case kInt32:
+		for i := range recs {
+			if !fits(4) {
+				p = c.page(4)
+			}
+			v := field[int32](&recs[i], d.off)
+			p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(v))
+			p.rows++
+			c.intStat(int64(v))
+		}
+	case kInt64:
+		for i := range recs {
+			if !fits(8) {
+				p = c.page(8)
+			}
+			v := field[int64](&recs[i], d.off)
+			p.buf = binary.LittleEndian.AppendUint64(p.buf, uint64(v))
+			p.rows++
+			c.intStat(v)
+		}
+	case kFloat32:
+		for i := range recs {
+			if !fits(4) {
+				p = c.page(4)
+			}
+			v := field[float32](&recs[i], d.off)
+			p.buf = binary.LittleEndian.AppendUint32(p.buf, math.Float32bits(v))
+			p.rows++
+			c.floatStat(float64(v))
+		}
+	case kFloat64:
+		for i := range recs {
+			if !fits(8) {
+				p = c.page(8)
+			}
+			v := field[float64](&recs[i], d.off)
+			p.buf = binary.LittleEndian.AppendUint64(p.buf, math.Float64bits(v))
+			p.rows++
+			c.floatStat(v)
+		}
+	case kString:
+		for i := range recs {
+			v := field[string](&recs[i], d.off)
+			if d.dict {
+				j, ok := c.dict[v]
+				if !ok {
+					j = int32(len(c.dictVal))
+					c.dict[v] = j
+					c.dictVal = append(c.dictVal, v)
+					c.stringStat(v)
+				}
+				c.idx = append(c.idx, j)
+				continue
+			}
+			if !fits(4 + len(v)) {
+				p = c.page(4 + len(v))
+			}
+			p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(len(v)))
+			p.buf = append(p.buf, v...)
+			p.rows++
+			c.stringStat(v)
+		}
+	case kListInt32:
+		for i := range recs {
+			v := field[[]int32](&recs[i], d.off)
+			if !fits(4 * len(v)) {
+				p = c.page(4 * len(v))
+			}
+			c.lens = append(c.lens, int32(len(v)))
+			p.rows++
+			if len(v) == 0 {
+				c.nulls++
+				p.nulls++
+				continue
+			}
+			p.vals += len(v)
+			p.buf = appendLE32(p.buf, v)
+		}
+	case kListFloat32:
+		for i := range recs {
+			v := field[[]float32](&recs[i], d.off)
+			if !fits(4 * len(v)) {
+				p = c.page(4 * len(v))
+			}
+			c.lens = append(c.lens, int32(len(v)))
+			p.rows++
+			if len(v) == 0 {
+				c.nulls++
+				p.nulls++
+				continue
+			}
+			for _, x := range v {
+				c.floatStat(float64(x))
+			}
+			p.vals += len(v)
+			p.buf = appendLE32(p.buf, v)
+		}
+	}
+}
+
+func (c *pqColumn) intStat(v int64) {
+	if !c.hasMinMax {
+		c.hasMinMax, c.minI, c.maxI = true, v, v
+		return
+	}
+	c.minI, c.maxI = min(c.minI, v), max(c.maxI, v)
+}
+
+func (c *pqColumn) floatStat(v float64) {
+	if v != v { // NaN takes no part in the statistics
+		return
+	}
+	if !c.hasMinMax {
+		c.hasMinMax, c.minF, c.maxF = true, v, v
+		return
+	}
+	c.minF, c.maxF = min(c.minF, v), max(c.maxF, v)
+}
+
+func (c *pqColumn) stringStat(v string) {
+	if !c.hasMinMax {
+		c.hasMinMax, c.minS, c.maxS = true, v, v
+		return
+	}
+	c.minS, c.maxS = min(c.minS, v), max(c.maxS, v)
+}
+
+// statistics returns the row group statistics in Parquet's encoding. List columns of int32
+// keep none (min and max are optional; computing them would cost a pass over every value).
+func (c *pqColumn) statistics() format.Statistics {
+	s := format.Statistics{NullCount: c.nulls}
+	if c.def.kind == kBool && c.nbits > 0 {
+		s.MinValue, s.MaxValue = []byte{0}, []byte{1}
+		if c.ones == c.nbits {
+			s.MinValue[0] = 1
+		}
+		if c.ones == 0 {
+			s.MaxValue[0] = 0
+		}
+		return s
+	}
+	if !c.hasMinMax {
+		return s
+	}
+	switch c.def.kind {
+	case kInt32:
+		s.MinValue = binary.LittleEndian.AppendUint32(nil, uint32(int32(c.minI)))
+		s.MaxValue = binary.LittleEndian.AppendUint32(nil, uint32(int32(c.maxI)))
+	case kInt64:
+		s.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(c.minI))
+		s.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(c.maxI))
+	case kFloat32, kListFloat32:
+		s.MinValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(c.minF)))
+		s.MaxValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(c.maxF)))
+	case kFloat64:
+		s.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(c.minF))
+		s.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(c.maxF))
+	case kString:
+		s.MinValue, s.MaxValue = []byte(c.minS), []byte(c.maxS)
+	}
+	return s
+}
+
+func (c *pqColumn) reset() {
+	for _, p := range c.pages {
+		c.free = append(c.free, p.buf)
+	}
+	c.pages, c.bits, c.lens, c.idx = c.pages[:0], c.bits[:0], c.lens[:0], c.idx[:0]
+	clear(c.dict)
+	c.dictVal = c.dictVal[:0]
+	c.hasMinMax, c.nulls, c.nbits, c.ones = false, 0, 0, 0
+	c.minS, c.maxS = "", ""
+}
+
+// flushGroup writes the buffered row group.
+func (e *pqEncoder) flushGroup() error {
+	if e.rows == 0 {
+		return e.err
+	}
+	rg := format.RowGroup{NumRows: int64(e.rows), FileOffset: e.pos, Ordinal: int16(len(e.groups))}
+	for i := range e.cols {
+		cc, err := e.writeChunk(&e.cols[i])
+		if err != nil {
+			return err
+		}
+		rg.Columns = append(rg.Columns, cc)
+		rg.TotalByteSize += cc.MetaData.TotalUncompressedSize
+		rg.TotalCompressedSize += cc.MetaData.TotalCompressedSize
+		e.cols[i].reset()
+	}
+	e.groups = append(e.groups, rg)
+	e.total += int64(e.rows)
+	e.rows = 0
+	return e.err
+}
+
+// writeChunk writes one column chunk: a dictionary page if the column has one, then data
+// pages of at most pageBytes each, cut at row boundaries.
+func (e *pqEncoder) writeChunk(c *pqColumn) (format.ColumnChunk, error) {
+	d := c.def
+	m := format.ColumnMetaData{Type: d.physical, PathInSchema: d.path, Codec: d.codec, Statistics: c.statistics()}
+	start := e.pos
+	var pages int32
+	if d.dict {
+		m.DictionaryPageOffset = e.pos
+		e.scratch = e.scratch[:0]
+		for _, v := range c.dictVal {
+			e.scratch = binary.LittleEndian.AppendUint32(e.scratch, uint32(len(v)))
+			e.scratch = append(e.scratch, v...)
+		}
+		data, err := e.compress(d.codec, e.scratch)
+		if err != nil {
+			return format.ColumnChunk{}, err
+		}
+		h := format.PageHeader{Type: format.DictionaryPage, UncompressedPageSize: int32(len(e.scratch)),
+			CompressedPageSize: int32(len(data))}
+		h.DictionaryPageHeader.V = format.DictionaryPageHeader{NumValues: int32(len(c.dictVal)), Encoding: format.Plain}
+		h.DictionaryPageHeader.Valid = true
+		unc, err := e.writePage(&h, nil, data)
+		if err != nil {
+			return format.ColumnChunk{}, err
+		}
+		m.TotalUncompressedSize += unc
+		m.Encoding = append(m.Encoding, format.Plain)
+		m.EncodingStats = append(m.EncodingStats, format.PageEncodingStats{PageType: format.DictionaryPage, Encoding: format.Plain, Count: 1})
+	}
+	m.DataPageOffset = e.pos
+	enc := format.Plain
+	switch {
+	case d.dict:
+		enc = format.RLEDictionary
+		var err error
+		e.page, err = (&rle.DictionaryEncoding{}).EncodeInt32(e.page[:0], c.idx)
+		if err != nil {
+			return format.ColumnChunk{}, err
+		}
+		unc, err := e.dataPage(d, e.page, len(c.idx), len(c.idx), 0, enc)
+		if err != nil {
+			return format.ColumnChunk{}, err
+		}
+		m.TotalUncompressedSize += unc
+		m.NumValues = int64(len(c.idx))
+		pages++
+	case d.kind == kBool:
+		unc, err := e.dataPage(d, c.bits, c.nbits, c.nbits, 0, enc)
+		if err != nil {
+			return format.ColumnChunk{}, err
+		}
+		m.TotalUncompressedSize += unc
+		m.NumValues = int64(c.nbits)
+		pages++
+	default:
+		list := d.kind == kListInt32 || d.kind == kListFloat32
+		row := 0
+		for _, p := range c.pages {
+			var unc int64
+			var err error
+			if list {
+				unc, err = e.listPage(d, c.lens[row:row+p.rows], p.buf, p.vals, p.nulls)
+				m.NumValues += int64(p.vals + p.nulls)
+			} else {
+				unc, err = e.dataPage(d, p.buf, p.rows, p.rows, 0, enc)
+				m.NumValues += int64(p.rows)
+			}
+			if err != nil {
+				return format.ColumnChunk{}, err
+			}
+			m.TotalUncompressedSize += unc
+			row += p.rows
+			pages++
+		}
+	}
+	m.Encoding = append(m.Encoding, enc)
+	if d.kind == kListInt32 || d.kind == kListFloat32 {
+		m.Encoding = append(m.Encoding, format.RLE)
+	}
+	m.EncodingStats = append(m.EncodingStats, format.PageEncodingStats{PageType: format.DataPageV2, Encoding: enc, Count: pages})
+	m.TotalCompressedSize = e.pos - start
+	return format.ColumnChunk{MetaData: m}, e.err
+}
+
+// listPage writes one data page of a list column: rows with the given lengths, vals values.
+// Repetition levels are 0 for a row's first entry and 1 for the rest; definition levels are 1
+// for a value and 0 for an empty list (which takes one entry and no value).
+func (e *pqEncoder) listPage(d *pqColumnDef, lens []int32, values []byte, vals, nulls int) (int64, error) {
+	e.rep, e.def = e.rep[:0], e.def[:0]
+	run, runLevel := 0, byte(1) // the current run of definition levels
+	for _, n := range lens {
+		e.rep = appendRun(e.rep, 1, 0)
+		if n > 1 {
+			e.rep = appendRun(e.rep, int(n-1), 1)
+		}
+		level, count := byte(1), int(n)
+		if n == 0 {
+			level, count = 0, 1
+		}
+		if level != runLevel && run > 0 {
+			e.def = appendRun(e.def, run, runLevel)
+			run = 0
+		}
+		runLevel = level
+		run += count
+	}
+	if run > 0 {
+		e.def = appendRun(e.def, run, runLevel)
+	}
+	return e.dataPageLevels(d, values, vals+nulls, len(lens), nulls, format.Plain, e.rep, e.def)
+}
+
+// appendRun appends an RLE run of count copies of a 1-bit level (the RLE/bit-packing hybrid:
+// a varint header count<<1, then the value in one byte).
+func appendRun(dst []byte, count int, level byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(count)<<1)
+	return append(dst, level)
+}
+
+func (e *pqEncoder) dataPage(d *pqColumnDef, values []byte, numValues, numRows, nulls int, enc format.Encoding) (int64, error) {
+	return e.dataPageLevels(d, values, numValues, numRows, nulls, enc, nil, nil)
+}
+
+func (e *pqEncoder) dataPageLevels(d *pqColumnDef, values []byte, numValues, numRows, nulls int, enc format.Encoding, rep, def []byte) (int64, error) {
+	data, err := e.compress(d.codec, values)
+	if err != nil {
+		return 0, err
+	}
+	levels := len(rep) + len(def)
+	h := format.PageHeader{Type: format.DataPageV2, UncompressedPageSize: int32(levels + len(values)),
+		CompressedPageSize: int32(levels + len(data))}
+	h.DataPageHeaderV2.Valid = true
+	v2 := &h.DataPageHeaderV2.V
+	*v2 = format.DataPageHeaderV2{NumValues: int32(numValues), NumNulls: int32(nulls), NumRows: int32(numRows),
+		Encoding: enc, DefinitionLevelsByteLength: int32(len(def)), RepetitionLevelsByteLength: int32(len(rep)),
+		Statistics: format.Statistics{NullCount: int64(nulls)}}
+	v2.IsCompressed.V, v2.IsCompressed.Valid = d.codec != format.Uncompressed, true
+	e.scratch = append(append(e.scratch[:0], rep...), def...)
+	return e.writePage(&h, e.scratch, data)
+}
+
+// writePage writes a page header, the page's levels and its (compressed) data, and returns the
+// page's uncompressed size with its header.
+func (e *pqEncoder) writePage(h *format.PageHeader, levels, data []byte) (int64, error) {
+	hb, err := thrift.Marshal(e.hdr, h)
+	if err != nil {
+		return 0, err
+	}
+	e.write(hb)
+	e.write(levels)
+	e.write(data)
+	return int64(len(hb)) + int64(h.UncompressedPageSize), e.err
+}
+
+func (e *pqEncoder) compress(codec format.CompressionCodec, b []byte) ([]byte, error) {
+	switch codec {
+	case format.Uncompressed:
+		return b, nil
+	case format.Zstd:
+		var err error
+		e.comp, err = e.zstd.Encode(e.comp[:0], b)
+		return e.comp, err
+	}
+	return nil, fmt.Errorf("parquet: codec %v not supported by the flows writer", codec)
+}
+
+func (e *pqEncoder) close() error {
+	if err := e.flushGroup(); err != nil {
+		return err
+	}
+	md := format.FileMetaData{Version: 2, Schema: e.layout.schema, NumRows: e.total, RowGroups: e.groups,
+		CreatedBy: "etch flows writer (github.com/etchlab/etch/data)", ColumnOrders: e.layout.orders}
+	for _, k := range slices.Sorted(maps.Keys(e.kv)) {
+		md.KeyValueMetadata = append(md.KeyValueMetadata, format.KeyValue{Key: k, Value: e.kv[k]})
+	}
+	b, err := thrift.Marshal(e.hdr, &md)
+	if err != nil {
+		return err
+	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(b)))
+	b = append(b, "PAR1"...)
+	return e.write(b)
+}
+
+// littleEndian reports whether this machine stores integers little-endian, as Parquet does.
+func littleEndian() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}
+
+// appendLE32 appends 4-byte values in Parquet's PLAIN encoding (little-endian): one copy on a
+// little-endian machine.
+func appendLE32[T int32 | float32](dst []byte, v []T) []byte {
+	if len(v) == 0 {
+		return dst
+	}
+	if littleEndian() {
+		return append(dst, unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))...)
+	}
+	for i := range v {
+		dst = binary.LittleEndian.AppendUint32(dst, *(*uint32)(unsafe.Pointer(&v[i])))
+	}
+	return dst
+}
