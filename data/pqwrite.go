@@ -189,6 +189,7 @@ type pqEncoder struct {
 	cols     []pqColumn
 	rows     int
 	maxRows  int
+	maxBytes int
 	groups   []format.RowGroup
 	total    int64
 	kv       map[string]string
@@ -201,12 +202,12 @@ type pqEncoder struct {
 	err      error
 }
 
-func newPQEncoder(out io.Writer, kv map[string]string, maxRows int) (*pqEncoder, error) {
+func newPQEncoder(out io.Writer, kv map[string]string, maxRows, maxBytes int) (*pqEncoder, error) {
 	l, err := layoutOf()
 	if err != nil {
 		return nil, err
 	}
-	e := &pqEncoder{out: out, layout: l, maxRows: maxRows, kv: maps.Clone(kv), hdr: new(thrift.CompactProtocol)}
+	e := &pqEncoder{out: out, layout: l, maxRows: maxRows, maxBytes: maxBytes, kv: maps.Clone(kv), hdr: new(thrift.CompactProtocol)}
 	e.cols = make([]pqColumn, len(l.cols))
 	for i := range e.cols {
 		e.cols[i].def = &l.cols[i]
@@ -218,6 +219,19 @@ func newPQEncoder(out io.Writer, kv map[string]string, maxRows int) (*pqEncoder,
 		return nil, err
 	}
 	return e, nil
+}
+
+// buffered returns the size of the row group's values buffered so far.
+func (e *pqEncoder) buffered() int {
+	n := 0
+	for i := range e.cols {
+		c := &e.cols[i]
+		for _, p := range c.pages {
+			n += len(p.buf)
+		}
+		n += len(c.bits) + 4*len(c.idx) + 4*len(c.lens)
+	}
+	return n
 }
 
 func (e *pqEncoder) setMeta(kv map[string]string) { maps.Copy(e.kv, kv) }
@@ -232,15 +246,18 @@ func (e *pqEncoder) write(b []byte) error {
 	return err
 }
 
+// groupCheck is how many rows are added between checks of the buffered size.
+const groupCheck = 256
+
 func (e *pqEncoder) encode(recs []Record) error {
 	for len(recs) > 0 {
-		n := min(len(recs), e.maxRows-e.rows)
+		n := min(len(recs), e.maxRows-e.rows, groupCheck)
 		for i := range e.cols {
 			e.cols[i].add(recs[:n])
 		}
 		e.rows += n
 		recs = recs[n:]
-		if e.rows == e.maxRows {
+		if e.rows == e.maxRows || e.buffered() >= e.maxBytes {
 			if err := e.flushGroup(); err != nil {
 				return err
 			}

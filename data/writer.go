@@ -68,9 +68,14 @@ func (w *Writer) SetMeta(meta Meta) {
 	}
 }
 
-// RowGroupRows is the number of rows per Parquet row group. The writer buffers one row group in
-// memory (about 100 MB at 800 bytes a flow), so memory stays bounded however large the dataset.
-const RowGroupRows = 128 << 10
+// RowGroupRows and RowGroupBytes bound a Parquet row group: it ends at RowGroupRows rows or
+// once its values take RowGroupBytes (about 8k flows with 100-long sequences). The writer
+// buffers one row group in memory and reuses the buffers for the next, so memory stays bounded
+// however large the dataset.
+const (
+	RowGroupRows  = 128 << 10
+	RowGroupBytes = 16 << 20
+)
 
 // Create opens a writer for path in the format its extension names, with footer metadata meta
 // (Parquet only; JSONL and CSV carry no footer). Missing parent directories are created; the
@@ -95,7 +100,7 @@ func create(path string, meta Meta, rowGroupRows int64) (*Writer, error) {
 	w := &Writer{path: path, tmp: tmp, buf: bufio.NewWriterSize(tmp, 1<<20)}
 	switch format {
 	case Parquet:
-		enc, err := newPQEncoder(w.buf, meta.KeyValues(), int(rowGroupRows))
+		enc, err := newPQEncoder(w.buf, meta.KeyValues(), int(rowGroupRows), RowGroupBytes)
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
