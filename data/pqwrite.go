@@ -148,6 +148,7 @@ type pqColumn struct {
 	dict    map[string]int32
 	dictVal []string
 	idx     []int32
+	last    string // the previous row's value
 	// Statistics of the row group (numbers as float64 or int64 by kind; strings as bytes).
 	hasMinMax  bool
 	minI, maxI int64
@@ -207,7 +208,7 @@ func newPQEncoder(out io.Writer, kv map[string]string, maxRows, maxBytes int) (*
 	if err != nil {
 		return nil, err
 	}
-	e := &pqEncoder{out: out, layout: l, maxRows: maxRows, maxBytes: maxBytes, kv: maps.Clone(kv), hdr: new(thrift.CompactProtocol)}
+	e := &pqEncoder{zstd: zstd.Codec{Level: zstd.SpeedFastest}, out: out, layout: l, maxRows: maxRows, maxBytes: maxBytes, kv: maps.Clone(kv), hdr: new(thrift.CompactProtocol)}
 	e.cols = make([]pqColumn, len(l.cols))
 	for i := range e.cols {
 		e.cols[i].def = &l.cols[i]
@@ -290,25 +291,45 @@ func (c *pqColumn) add(recs []Record) {
 			c.nbits++
 		}
 	case kInt32:
-		for i := range recs {
+		lo, hi, has := c.minI, c.maxI, c.hasMinMax
+		for i := 0; i < len(recs); {
 			if !fits(4) {
 				p = c.page(4)
 			}
-			v := field[int32](&recs[i], d.off)
-			p.buf = binary.LittleEndian.AppendUint32(p.buf, uint32(v))
-			p.rows++
-			c.intStat(int64(v))
+			n := min(len(recs)-i, (cap(p.buf)-len(p.buf))/4)
+			dst := grow(&p.buf, 4*n)
+			for j := range n {
+				v := field[int32](&recs[i+j], d.off)
+				binary.LittleEndian.PutUint32(dst[4*j:], uint32(v))
+				if !has {
+					lo, hi, has = int64(v), int64(v), true
+				}
+				lo, hi = min(lo, int64(v)), max(hi, int64(v))
+			}
+			p.rows += n
+			i += n
 		}
+		c.minI, c.maxI, c.hasMinMax = lo, hi, has
 	case kInt64:
-		for i := range recs {
+		lo, hi, has := c.minI, c.maxI, c.hasMinMax
+		for i := 0; i < len(recs); {
 			if !fits(8) {
 				p = c.page(8)
 			}
-			v := field[int64](&recs[i], d.off)
-			p.buf = binary.LittleEndian.AppendUint64(p.buf, uint64(v))
-			p.rows++
-			c.intStat(v)
+			n := min(len(recs)-i, (cap(p.buf)-len(p.buf))/8)
+			dst := grow(&p.buf, 8*n)
+			for j := range n {
+				v := field[int64](&recs[i+j], d.off)
+				binary.LittleEndian.PutUint64(dst[8*j:], uint64(v))
+				if !has {
+					lo, hi, has = v, v, true
+				}
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			p.rows += n
+			i += n
 		}
+		c.minI, c.maxI, c.hasMinMax = lo, hi, has
 	case kFloat32:
 		for i := range recs {
 			if !fits(4) {
@@ -320,19 +341,39 @@ func (c *pqColumn) add(recs []Record) {
 			c.floatStat(float64(v))
 		}
 	case kFloat64:
-		for i := range recs {
+		lo, hi, has := c.minF, c.maxF, c.hasMinMax
+		for i := 0; i < len(recs); {
 			if !fits(8) {
 				p = c.page(8)
 			}
-			v := field[float64](&recs[i], d.off)
-			p.buf = binary.LittleEndian.AppendUint64(p.buf, math.Float64bits(v))
-			p.rows++
-			c.floatStat(v)
+			n := min(len(recs)-i, (cap(p.buf)-len(p.buf))/8)
+			dst := grow(&p.buf, 8*n)
+			for j := range n {
+				v := field[float64](&recs[i+j], d.off)
+				binary.LittleEndian.PutUint64(dst[8*j:], math.Float64bits(v))
+				switch {
+				case v != v: // NaN takes no part in the statistics
+				case !has:
+					lo, hi, has = v, v, true
+				case v < lo:
+					lo = v
+				case v > hi:
+					hi = v
+				}
+			}
+			p.rows += n
+			i += n
 		}
+		c.minF, c.maxF, c.hasMinMax = lo, hi, has
 	case kString:
 		for i := range recs {
 			v := field[string](&recs[i], d.off)
 			if d.dict {
+				if len(c.idx) > 0 && v == c.last {
+					c.idx = append(c.idx, c.idx[len(c.idx)-1])
+					continue
+				}
+				c.last = v
 				j, ok := c.dict[v]
 				if !ok {
 					j = int32(len(c.dictVal))
@@ -398,14 +439,22 @@ func (c *pqColumn) intStat(v int64) {
 }
 
 func (c *pqColumn) floatStat(v float64) {
-	if v != v { // NaN takes no part in the statistics
-		return
-	}
-	if !c.hasMinMax {
+	switch {
+	case v != v: // NaN takes no part in the statistics
+	case !c.hasMinMax:
 		c.hasMinMax, c.minF, c.maxF = true, v, v
-		return
+	case v < c.minF:
+		c.minF = v
+	case v > c.maxF:
+		c.maxF = v
 	}
-	c.minF, c.maxF = min(c.minF, v), max(c.maxF, v)
+}
+
+// grow extends *b by n bytes (within its capacity) and returns them.
+func grow(b *[]byte, n int) []byte {
+	at := len(*b)
+	*b = (*b)[:at+n]
+	return (*b)[at:]
 }
 
 func (c *pqColumn) stringStat(v string) {
@@ -433,6 +482,14 @@ func (c *pqColumn) statistics() format.Statistics {
 	if !c.hasMinMax {
 		return s
 	}
+	// As the format asks, a zero minimum is written -0 and a zero maximum +0.
+	lo, hi := c.minF, c.maxF
+	if lo == 0 {
+		lo = math.Copysign(0, -1)
+	}
+	if hi == 0 {
+		hi = 0
+	}
 	switch c.def.kind {
 	case kInt32:
 		s.MinValue = binary.LittleEndian.AppendUint32(nil, uint32(int32(c.minI)))
@@ -441,11 +498,11 @@ func (c *pqColumn) statistics() format.Statistics {
 		s.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(c.minI))
 		s.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(c.maxI))
 	case kFloat32, kListFloat32:
-		s.MinValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(c.minF)))
-		s.MaxValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(c.maxF)))
+		s.MinValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(lo)))
+		s.MaxValue = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(hi)))
 	case kFloat64:
-		s.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(c.minF))
-		s.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(c.maxF))
+		s.MinValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(lo))
+		s.MaxValue = binary.LittleEndian.AppendUint64(nil, math.Float64bits(hi))
 	case kString:
 		s.MinValue, s.MaxValue = []byte(c.minS), []byte(c.maxS)
 	}
@@ -460,7 +517,7 @@ func (c *pqColumn) reset() {
 	clear(c.dict)
 	c.dictVal = c.dictVal[:0]
 	c.hasMinMax, c.nulls, c.nbits, c.ones = false, 0, 0, 0
-	c.minS, c.maxS = "", ""
+	c.minS, c.maxS, c.last = "", "", ""
 }
 
 // flushGroup writes the buffered row group.
