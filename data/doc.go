@@ -13,8 +13,8 @@
 // rows only and serialise to JSON.
 //
 // Writing: Create's Parquet writer lays out the pages of a flows file itself (pqwrite.go) and
-// leaves to parquet-go what it does well: the schema (taken from a one-row file parquet-go writes
-// for Record, so both writers' files have the same schema elements, codecs and encodings), the
+// leaves to parquet-go what it does well: the schema (the schema elements of an empty file parquet-go
+// writes for Record, so both writers' files have the same schema, codecs and encodings), the
 // Thrift page headers and footer, the RLE encoder of dictionary indexes and the zstd codec.
 // parquet-go's GenericWriter shreds every row value by value and keeps level histograms per page,
 // which cost about 40% of `etch extract` on a 1M-packet capture, most of it for the four list

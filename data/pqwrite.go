@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -20,9 +21,9 @@ import (
 )
 
 // This file lays out the Parquet pages of a flows file itself; see "Writing" in doc.go for why.
-// The schema (schema elements, column orders, each column's codec and encoding) is taken from a
-// one-row file that parquet-go writes for Record (layoutOf), so files written here and files
-// written by parquet-go's GenericWriter[Record] share their schema exactly.
+// The schema (schema elements, column orders, each column's codec and encoding) is parquet-go's
+// for Record (layoutOf), so files written here and files written by parquet-go's
+// GenericWriter[Record] share their schema exactly.
 
 // pageBytes is the size at which a column's data pages are cut (at row boundaries).
 const pageBytes = 256 << 10
@@ -64,23 +65,18 @@ var layoutOnce = sync.OnceValues(newLayout)
 func layoutOf() (*pqLayout, error) { return layoutOnce() }
 
 func newLayout() (*pqLayout, error) {
-	// A one-row file written by parquet-go fixes the schema elements, the column orders and each
-	// column's codec and encodings.
+	// The schema elements and column orders are those of an empty file written by parquet-go;
+	// each column's codec (zstd unless its tag says uncompressed) and dictionary encoding come
+	// from its struct tag, as they do for parquet-go (TestFlowsWriterMatchesParquetGo).
+	schema := parquet.SchemaOf(Record{})
 	var buf bytes.Buffer
-	w := parquet.NewGenericWriter[Record](&buf, parquet.Compression(&zstd.Codec{}))
-	if _, err := w.Write([]Record{{}}); err != nil {
-		return nil, fmt.Errorf("parquet layout: %w", err)
-	}
+	w := parquet.NewGenericWriter[Record](&buf, schema)
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("parquet layout: %w", err)
 	}
 	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	if err != nil {
 		return nil, fmt.Errorf("parquet layout: %w", err)
-	}
-	md := pf.Metadata()
-	if len(md.RowGroups) != 1 {
-		return nil, fmt.Errorf("parquet layout: %d row groups", len(md.RowGroups))
 	}
 	offsets := map[string]reflect.StructField{}
 	var walk func(t reflect.Type, base uintptr)
@@ -97,34 +93,47 @@ func newLayout() (*pqLayout, error) {
 	}
 	walk(reflect.TypeOf(Record{}), 0)
 
-	l := &pqLayout{schema: md.Schema, orders: md.ColumnOrders}
-	for _, cc := range md.RowGroups[0].Columns {
-		m := cc.MetaData
-		f, ok := offsets[m.PathInSchema[0]]
-		if !ok {
-			return nil, fmt.Errorf("parquet layout: no field for column %v", m.PathInSchema)
+	l := &pqLayout{schema: pf.Metadata().Schema, orders: pf.Metadata().ColumnOrders}
+	paths, fields := schema.Columns(), schema.Fields()
+	if len(paths) != len(fields) {
+		return nil, fmt.Errorf("parquet layout: %d leaf columns for %d fields", len(paths), len(fields))
+	}
+	for i, node := range fields {
+		f, ok := offsets[node.Name()]
+		if !ok || paths[i][0] != node.Name() {
+			return nil, fmt.Errorf("parquet layout: no field for column %v", paths[i])
 		}
-		c := pqColumnDef{path: m.PathInSchema, off: f.Offset, codec: m.Codec, physical: m.Type,
-			dict: slices.Contains(m.Encoding, format.RLEDictionary)}
+		c := pqColumnDef{path: paths[i], off: f.Offset, codec: format.Zstd}
+		for _, opt := range strings.Split(f.Tag.Get("parquet"), ",")[1:] {
+			switch opt {
+			case "dict":
+				c.dict = true
+			case "uncompressed":
+				c.codec = format.Uncompressed
+			case "list":
+			default:
+				return nil, fmt.Errorf("parquet layout: column %s: tag option %q not supported by the flows writer", node.Name(), opt)
+			}
+		}
 		switch f.Type {
 		case reflect.TypeFor[bool]():
-			c.kind = kBool
+			c.kind, c.physical = kBool, format.Boolean
 		case reflect.TypeFor[int32]():
-			c.kind = kInt32
+			c.kind, c.physical = kInt32, format.Int32
 		case reflect.TypeFor[int64]():
-			c.kind = kInt64
+			c.kind, c.physical = kInt64, format.Int64
 		case reflect.TypeFor[float32]():
-			c.kind = kFloat32
+			c.kind, c.physical = kFloat32, format.Float
 		case reflect.TypeFor[float64]():
-			c.kind = kFloat64
+			c.kind, c.physical = kFloat64, format.Double
 		case reflect.TypeFor[string]():
-			c.kind = kString
+			c.kind, c.physical = kString, format.ByteArray
 		case reflect.TypeFor[[]int32]():
-			c.kind = kListInt32
+			c.kind, c.physical = kListInt32, format.Int32
 		case reflect.TypeFor[[]float32]():
-			c.kind = kListFloat32
+			c.kind, c.physical = kListFloat32, format.Float
 		default:
-			return nil, fmt.Errorf("parquet layout: column %s has Go type %v", m.PathInSchema[0], f.Type)
+			return nil, fmt.Errorf("parquet layout: column %s has Go type %v", node.Name(), f.Type)
 		}
 		l.cols = append(l.cols, c)
 	}
