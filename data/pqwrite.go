@@ -439,14 +439,6 @@ func (c *pqColumn) add(recs []Record) {
 	}
 }
 
-func (c *pqColumn) intStat(v int64) {
-	if !c.hasMinMax {
-		c.hasMinMax, c.minI, c.maxI = true, v, v
-		return
-	}
-	c.minI, c.maxI = min(c.minI, v), max(c.maxI, v)
-}
-
 func (c *pqColumn) floatStat(v float64) {
 	switch {
 	case v != v: // NaN takes no part in the statistics
