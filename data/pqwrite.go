@@ -13,8 +13,8 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -172,11 +172,21 @@ type pqPage struct {
 	rows, vals, nulls int
 }
 
-// page returns a page with room for need more bytes: the last one, or a new one when the last
-// one is full (a row larger than pageBytes gets a page of its own).
+// firstPage is the capacity of a scalar column's first page buffer; it doubles as the page
+// fills, up to pageBytes. (A row group of scalars is far smaller than a page: about 64 KiB of
+// int64s at 16 MiB of buffered flows with sequences.)
+const firstPage = 4 << 10
+
+// page returns a page with room for need more bytes: the last one, grown while it is under
+// pageBytes, or a new one (a row larger than pageBytes gets a page of its own).
 func (c *pqColumn) page(need int) *pqPage {
 	if n := len(c.pages); n > 0 {
-		if p := &c.pages[n-1]; len(p.buf)+need <= cap(p.buf) {
+		p := &c.pages[n-1]
+		if len(p.buf)+need <= cap(p.buf) {
+			return p
+		}
+		if cap(p.buf) < pageBytes && len(p.buf)+need <= pageBytes {
+			p.buf = append(make([]byte, 0, min(2*cap(p.buf)+need, pageBytes)), p.buf...)
 			return p
 		}
 	}
@@ -184,7 +194,11 @@ func (c *pqColumn) page(need int) *pqPage {
 	if k := len(c.free); k > 0 && cap(c.free[k-1]) >= need {
 		buf, c.free = c.free[k-1][:0], c.free[:k-1]
 	} else {
-		buf = make([]byte, 0, max(pageBytes, need))
+		size := firstPage
+		if c.def.kind == kListInt32 || c.def.kind == kListFloat32 {
+			size = pageBytes
+		}
+		buf = make([]byte, 0, max(size, need))
 	}
 	c.pages = append(c.pages, pqPage{buf: buf})
 	return &c.pages[len(c.pages)-1]
@@ -203,7 +217,7 @@ type pqEncoder struct {
 	groups   []format.RowGroup
 	total    int64
 	kv       map[string]string
-	zstd     zstd.Codec
+	zstd     *zstd.Encoder
 	scratch  []byte
 	comp     []byte
 	page     []byte
@@ -217,7 +231,14 @@ func newPQEncoder(out io.Writer, kv map[string]string, maxRows, maxBytes int) (*
 	if err != nil {
 		return nil, err
 	}
-	e := &pqEncoder{zstd: zstd.Codec{Level: zstd.SpeedFastest}, out: out, layout: l, maxRows: maxRows, maxBytes: maxBytes, kv: maps.Clone(kv), hdr: new(thrift.CompactProtocol)}
+	// Pages are at most pageBytes, so a window of that size loses nothing and keeps the
+	// encoder's tables small (they are allocated per writer).
+	z, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(pageBytes), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return nil, err
+	}
+	e := &pqEncoder{zstd: z, out: out, layout: l, maxRows: maxRows, maxBytes: maxBytes, kv: maps.Clone(kv), hdr: new(thrift.CompactProtocol)}
 	e.cols = make([]pqColumn, len(l.cols))
 	for i := range e.cols {
 		e.cols[i].def = &l.cols[i]
@@ -703,14 +724,14 @@ func (e *pqEncoder) compress(codec format.CompressionCodec, b []byte) ([]byte, e
 	case format.Uncompressed:
 		return b, nil
 	case format.Zstd:
-		var err error
-		e.comp, err = e.zstd.Encode(e.comp[:0], b)
-		return e.comp, err
+		e.comp = e.zstd.EncodeAll(b, e.comp[:0])
+		return e.comp, nil
 	}
 	return nil, fmt.Errorf("parquet: codec %v not supported by the flows writer", codec)
 }
 
 func (e *pqEncoder) close() error {
+	defer e.zstd.Close()
 	if err := e.flushGroup(); err != nil {
 		return err
 	}
