@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/etchlab/etch/data"
@@ -164,10 +165,10 @@ func ExtractToFile(ctx context.Context, inputs []string, out string, cfg Config)
 	if err != nil {
 		return Summary{}, err
 	}
-	b := NewBatcher(batchSize, cfg.SeqLen, w.Write)
+	b := NewAsyncBatcher(batchSize, cfg.SeqLen, w.Write)
 	sum, err := Extract(ctx, inputs, cfg, b.Add)
-	if err == nil {
-		err = b.Flush()
+	if cerr := b.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		w.Abort()
@@ -179,24 +180,59 @@ func ExtractToFile(ctx context.Context, inputs []string, out string, cfg Config)
 
 // Batcher copies emitted records into a batch (sequence slices included) and hands full batches
 // to write. Use its Add as a Table's emit function.
+//
+// A batcher from NewAsyncBatcher calls write on a goroutine of its own, one batch at a time and
+// in order, while the caller fills a second batch: encoding overlaps extraction when another
+// core is free. Its Close waits for the last write.
 type Batcher struct {
 	recs  []data.Record
 	n     int
 	write func([]data.Record) error
+
+	// Asynchronous batchers only: full batches go to jobs, written ones come back on free.
+	jobs   chan []data.Record
+	free   chan []data.Record
+	done   chan struct{}
+	failed atomic.Bool
+	err    error // the first write error; read after failed is set or done is closed
 }
 
 // NewBatcher returns a batcher of size records with sequences of length seqLen.
 func NewBatcher(size, seqLen int, write func([]data.Record) error) *Batcher {
-	b := &Batcher{recs: make([]data.Record, size), write: write}
-	slab := make([]int32, 4*size*seqLen)
-	for i := range b.recs {
-		s := slab[4*i*seqLen:]
-		b.recs[i].SeqSize = s[:seqLen:seqLen]
-		b.recs[i].SeqPayload = s[seqLen : 2*seqLen : 2*seqLen]
-		b.recs[i].SeqIATUS = s[2*seqLen : 3*seqLen : 3*seqLen]
-		b.recs[i].SeqDir = s[3*seqLen : 4*seqLen : 4*seqLen]
-	}
+	return &Batcher{recs: newBatch(size, seqLen), write: write}
+}
+
+// NewAsyncBatcher returns a batcher that writes on its own goroutine; Close must be called.
+func NewAsyncBatcher(size, seqLen int, write func([]data.Record) error) *Batcher {
+	b := &Batcher{recs: newBatch(size, seqLen), write: write,
+		jobs: make(chan []data.Record, 1), free: make(chan []data.Record, 1), done: make(chan struct{})}
+	b.free <- newBatch(size, seqLen)
+	go func() {
+		defer close(b.done)
+		for recs := range b.jobs {
+			if !b.failed.Load() {
+				if err := write(recs); err != nil {
+					b.err = err
+					b.failed.Store(true)
+				}
+			}
+			b.free <- recs[:cap(recs)]
+		}
+	}()
 	return b
+}
+
+func newBatch(size, seqLen int) []data.Record {
+	recs := make([]data.Record, size)
+	slab := make([]int32, 4*size*seqLen)
+	for i := range recs {
+		s := slab[4*i*seqLen:]
+		recs[i].SeqSize = s[:seqLen:seqLen]
+		recs[i].SeqPayload = s[seqLen : 2*seqLen : 2*seqLen]
+		recs[i].SeqIATUS = s[2*seqLen : 3*seqLen : 3*seqLen]
+		recs[i].SeqDir = s[3*seqLen : 4*seqLen : 4*seqLen]
+	}
+	return recs
 }
 
 // Add copies r into the batch, writing the batch when it is full.
@@ -216,12 +252,38 @@ func (b *Batcher) Add(r *data.Record) error {
 	return nil
 }
 
-// Flush writes the records batched so far.
+// Flush writes the records batched so far (an asynchronous batcher hands them to its
+// goroutine and returns the error of an earlier write, if one failed).
 func (b *Batcher) Flush() error {
-	if b.n == 0 {
+	if b.jobs == nil {
+		if b.n == 0 {
+			return nil
+		}
+		err := b.write(b.recs[:b.n])
+		b.n = 0
+		return err
+	}
+	if b.failed.Load() {
+		return b.err
+	}
+	if b.n > 0 {
+		b.jobs <- b.recs[:b.n]
+		b.recs, b.n = <-b.free, 0
+	}
+	return nil
+}
+
+// Close flushes an asynchronous batcher and waits for its writes; it returns the first write
+// error. It does nothing for a synchronous batcher.
+func (b *Batcher) Close() error {
+	if b.jobs == nil {
 		return nil
 	}
-	err := b.write(b.recs[:b.n])
-	b.n = 0
+	err := b.Flush()
+	close(b.jobs)
+	<-b.done
+	if b.err != nil {
+		return b.err
+	}
 	return err
 }
