@@ -28,9 +28,9 @@ read -r tr tu ts <<<"$tshark_t"
 awk -v p="$packets" -v cr="$cr" -v cu="$cu" -v cs="$cs" -v wr="$wr" -v wu="$wu" -v ws="$ws" -v tr="$tr" -v tu="$tu" -v ts="$ts" 'BEGIN {
   cc = cu + cs; wc = wu + ws; tc = tu + ts
   printf "packets                        %d\n", p
-  printf "etch extract (hashes input)    wall %.2f s  cpu %.2f s  %.0f pkts/s wall  %.0f pkts/cpu-s\n", cr, cc, p/cr, p/cc
-  printf "etch extract (digest cached)   wall %.2f s  cpu %.2f s  %.0f pkts/s wall  %.0f pkts/cpu-s\n", wr, wc, p/wr, p/wc
-  printf "tshark -T fields               wall %.2f s  cpu %.2f s  %.0f pkts/s wall  %.0f pkts/cpu-s\n", tr, tc, p/tr, p/tc
+  printf "etch extract (hashes input)    wall %.2f s  cpu %.2f s (user %.2f sys %.2f)  %.0f pkts/s wall  %.0f pkts/cpu-s\n", cr, cc, cu, cs, p/cr, p/cc
+  printf "etch extract (digest cached)   wall %.2f s  cpu %.2f s (user %.2f sys %.2f)  %.0f pkts/s wall  %.0f pkts/cpu-s\n", wr, wc, wu, ws, p/wr, p/wc
+  printf "tshark -T fields               wall %.2f s  cpu %.2f s (user %.2f sys %.2f)  %.0f pkts/s wall  %.0f pkts/cpu-s\n", tr, tc, tu, ts, p/tr, p/tc
   printf "ratio tshark/etch (hashing)    wall %.1fx  cpu %.1fx\n", tr/cr, tc/cc
   printf "ratio tshark/etch (cached)     wall %.1fx  cpu %.1fx\n", tr/wr, tc/wc
 }'
