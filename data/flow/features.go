@@ -163,11 +163,11 @@ func (t *Table) stats(f *flow, s *data.Stats) {
 
 // quartilesOf returns quartiles of x sorted, without sorting all of x: one radix pass on the
 // top bits in which the values differ scatters x into buckets (sc.sel), and only the buckets
-// that hold the order statistics the percentiles read are sorted. Short series are sorted in
-// place.
+// that hold the order statistics the percentiles read are sorted. Short series (up to 20
+// values, or sortNetMax with the sorting networks) are sorted in place.
 func (sc *scratch) quartilesOf(x []int32) (p25, p50, p75 float64) {
 	n := len(x)
-	if n <= 20 {
+	if n <= max(20, sortNetMax) {
 		sortInt32(x, &sc.sort)
 		return quartiles(x)
 	}
@@ -231,11 +231,15 @@ func (sc *scratch) quartilesOf(x []int32) (p25, p50, p75 float64) {
 	return quartiles(sel)
 }
 
-// sortInt32 sorts x: insertion sort for the shortest series, an LSD radix sort beyond (8-bit
-// digits at most, bits that all values share skipped: two passes for packet sizes, two or three
-// for inter-arrival times), which beats pdqsort on these int32 series from about 20 values up
-// (2-4× at 50-100, 6× at 200). tmp is scratch space, grown as needed.
+// sortInt32 sorts x: with AVX-512 sorting networks up to sortNetMax values (sortNet), else
+// insertion sort for the shortest series and an LSD radix sort beyond (8-bit digits at most,
+// bits that all values share skipped: two passes for packet sizes, two or three for
+// inter-arrival times), which beats pdqsort on these int32 series from about 20 values up (2-4×
+// at 50-100, 6× at 200). tmp is scratch space, grown as needed.
 func sortInt32(x []int32, tmp *[]int32) {
+	if sortNet(x) {
+		return
+	}
 	if len(x) <= 20 {
 		for i := 1; i < len(x); i++ {
 			v := x[i]

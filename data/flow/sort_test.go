@@ -113,3 +113,49 @@ func TestQuartilesOf(t *testing.T) {
 		})
 	}
 }
+
+// TestSortNet checks the sorting networks against slices.Sort on every length up to
+// sortNetMax, with values from narrow ranges (many duplicates), packet-size ranges and the
+// whole int32 range (MinInt32 and MaxInt32 included: MaxInt32 is also the padding value).
+func TestSortNet(t *testing.T) {
+	if !sortNet([]int32{2, 1}) {
+		t.Skip("no sorting networks on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	gens := []func() int32{
+		func() int32 { return int32(rng.IntN(3)) },
+		func() int32 { return int32(rng.IntN(3001)) - 1500 },
+		func() int32 { return int32(rng.Uint32()) },
+		func() int32 { return []int32{math.MinInt32, math.MaxInt32, 0, -1}[rng.IntN(4)] },
+	}
+	for n := 0; n <= sortNetMax; n++ {
+		for trial := range 50 {
+			gen := gens[trial%len(gens)]
+			x := make([]int32, n, n+16)
+			for i := range x {
+				x[i] = gen()
+			}
+			// Sentinels past the end must survive.
+			guard := x[:n+16][n:]
+			for i := range guard {
+				guard[i] = int32(7 + i)
+			}
+			want := slices.Clone(x)
+			slices.Sort(want)
+			if !sortNet(x) {
+				t.Fatalf("n=%d: sortNet declined", n)
+			}
+			if !slices.Equal(x, want) {
+				t.Fatalf("n=%d trial %d:\n got %v\nwant %v", n, trial, x, want)
+			}
+			for i, g := range guard {
+				if g != int32(7+i) {
+					t.Fatalf("n=%d: wrote past the end", n)
+				}
+			}
+		}
+	}
+	if sortNet(make([]int32, sortNetMax+1)) {
+		t.Errorf("sortNet took %d values", sortNetMax+1)
+	}
+}
