@@ -299,6 +299,36 @@ func (e *pqEncoder) encode(recs []Record) error {
 
 func field[T any](r *Record, off uintptr) T { return *(*T)(unsafe.Add(unsafe.Pointer(r), off)) }
 
+// addInts appends an integer column's value of each record to its pages (p is the last page,
+// nil if none; the new last page is returned), with min and max kept in registers.
+func addInts[T int32 | int64](c *pqColumn, p *pqPage, recs []Record) *pqPage {
+	size := int(unsafe.Sizeof(T(0)))
+	lo, hi, has := c.minI, c.maxI, c.hasMinMax
+	for i := 0; i < len(recs); {
+		if p == nil || len(p.buf)+size > cap(p.buf) {
+			p = c.page(size)
+		}
+		n := min(len(recs)-i, (cap(p.buf)-len(p.buf))/size)
+		dst := grow(&p.buf, size*n)
+		for j := range n {
+			v := field[T](&recs[i+j], c.def.off)
+			if size == 4 {
+				binary.LittleEndian.PutUint32(dst[4*j:], uint32(v))
+			} else {
+				binary.LittleEndian.PutUint64(dst[8*j:], uint64(v))
+			}
+			if !has {
+				lo, hi, has = int64(v), int64(v), true
+			}
+			lo, hi = min(lo, int64(v)), max(hi, int64(v))
+		}
+		p.rows += n
+		i += n
+	}
+	c.minI, c.maxI, c.hasMinMax = lo, hi, has
+	return p
+}
+
 // add appends the column's value of each record.
 func (c *pqColumn) add(recs []Record) {
 	d := c.def
@@ -321,45 +351,9 @@ func (c *pqColumn) add(recs []Record) {
 			c.nbits++
 		}
 	case kInt32:
-		lo, hi, has := c.minI, c.maxI, c.hasMinMax
-		for i := 0; i < len(recs); {
-			if !fits(4) {
-				p = c.page(4)
-			}
-			n := min(len(recs)-i, (cap(p.buf)-len(p.buf))/4)
-			dst := grow(&p.buf, 4*n)
-			for j := range n {
-				v := field[int32](&recs[i+j], d.off)
-				binary.LittleEndian.PutUint32(dst[4*j:], uint32(v))
-				if !has {
-					lo, hi, has = int64(v), int64(v), true
-				}
-				lo, hi = min(lo, int64(v)), max(hi, int64(v))
-			}
-			p.rows += n
-			i += n
-		}
-		c.minI, c.maxI, c.hasMinMax = lo, hi, has
+		p = addInts[int32](c, p, recs)
 	case kInt64:
-		lo, hi, has := c.minI, c.maxI, c.hasMinMax
-		for i := 0; i < len(recs); {
-			if !fits(8) {
-				p = c.page(8)
-			}
-			n := min(len(recs)-i, (cap(p.buf)-len(p.buf))/8)
-			dst := grow(&p.buf, 8*n)
-			for j := range n {
-				v := field[int64](&recs[i+j], d.off)
-				binary.LittleEndian.PutUint64(dst[8*j:], uint64(v))
-				if !has {
-					lo, hi, has = v, v, true
-				}
-				lo, hi = min(lo, v), max(hi, v)
-			}
-			p.rows += n
-			i += n
-		}
-		c.minI, c.maxI, c.hasMinMax = lo, hi, has
+		p = addInts[int64](c, p, recs)
 	case kFloat32:
 		for i := range recs {
 			if !fits(4) {
