@@ -299,6 +299,32 @@ func (e *pqEncoder) encode(recs []Record) error {
 
 func field[T any](r *Record, off uintptr) T { return *(*T)(unsafe.Add(unsafe.Pointer(r), off)) }
 
+// addList appends a list column's value of each record to its pages (p as for addInts);
+// float lists also feed the statistics.
+func addList[T int32 | float32](c *pqColumn, p *pqPage, recs []Record) {
+	_, isFloat := any(T(0)).(float32)
+	for i := range recs {
+		v := field[[]T](&recs[i], c.def.off)
+		if p == nil || len(p.buf)+4*len(v) > cap(p.buf) {
+			p = c.page(4 * len(v))
+		}
+		c.lens = append(c.lens, int32(len(v)))
+		p.rows++
+		if len(v) == 0 {
+			c.nulls++
+			p.nulls++
+			continue
+		}
+		if isFloat {
+			for _, x := range v {
+				c.floatStat(float64(x))
+			}
+		}
+		p.vals += len(v)
+		p.buf = appendLE32(p.buf, v)
+	}
+}
+
 // addInts appends an integer column's value of each record to its pages (p is the last page,
 // nil if none; the new last page is returned), with min and max kept in registers.
 func addInts[T int32 | int64](c *pqColumn, p *pqPage, recs []Record) *pqPage {
@@ -417,40 +443,9 @@ func (c *pqColumn) add(recs []Record) {
 			c.stringStat(v)
 		}
 	case kListInt32:
-		for i := range recs {
-			v := field[[]int32](&recs[i], d.off)
-			if !fits(4 * len(v)) {
-				p = c.page(4 * len(v))
-			}
-			c.lens = append(c.lens, int32(len(v)))
-			p.rows++
-			if len(v) == 0 {
-				c.nulls++
-				p.nulls++
-				continue
-			}
-			p.vals += len(v)
-			p.buf = appendLE32(p.buf, v)
-		}
+		addList[int32](c, p, recs)
 	case kListFloat32:
-		for i := range recs {
-			v := field[[]float32](&recs[i], d.off)
-			if !fits(4 * len(v)) {
-				p = c.page(4 * len(v))
-			}
-			c.lens = append(c.lens, int32(len(v)))
-			p.rows++
-			if len(v) == 0 {
-				c.nulls++
-				p.nulls++
-				continue
-			}
-			for _, x := range v {
-				c.floatStat(float64(x))
-			}
-			p.vals += len(v)
-			p.buf = appendLE32(p.buf, v)
-		}
+		addList[float32](c, p, recs)
 	}
 }
 
