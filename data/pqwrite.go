@@ -143,9 +143,10 @@ func newLayout() (*pqLayout, error) {
 // pqColumn buffers one column of the current row group.
 type pqColumn struct {
 	def *pqColumnDef
-	// pages holds the PLAIN-encoded values, cut into pages at row boundaries as they arrive (so
-	// that values are copied once and buffers never grow); free keeps the buffers of pages
-	// already written, for the next row group.
+	// pages holds the PLAIN-encoded values, cut into pages at row boundaries as they arrive, so
+	// that each value is copied once (list pages are allocated at full size; scalar pages start
+	// at firstPage and double up to pageBytes); free keeps the buffers of pages already
+	// written, for the next row group.
 	pages []pqPage
 	free  [][]byte
 	// bits holds a boolean column's values, bit-packed.
