@@ -59,6 +59,21 @@ type pqLayout struct {
 	orders []format.ColumnOrder
 }
 
+// pqKinds maps the Go types of Record's fields to what the encoder stores.
+var pqKinds = map[reflect.Type]struct {
+	kind     pqKind
+	physical format.Type
+}{
+	reflect.TypeFor[bool]():      {kBool, format.Boolean},
+	reflect.TypeFor[int32]():     {kInt32, format.Int32},
+	reflect.TypeFor[int64]():     {kInt64, format.Int64},
+	reflect.TypeFor[float32]():   {kFloat32, format.Float},
+	reflect.TypeFor[float64]():   {kFloat64, format.Double},
+	reflect.TypeFor[string]():    {kString, format.ByteArray},
+	reflect.TypeFor[[]int32]():   {kListInt32, format.Int32},
+	reflect.TypeFor[[]float32](): {kListFloat32, format.Float},
+}
+
 var layoutOnce = sync.OnceValues(newLayout)
 
 // layoutOf returns the Parquet layout of Record, computed once per process.
@@ -78,30 +93,18 @@ func newLayout() (*pqLayout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parquet layout: %w", err)
 	}
-	offsets := map[string]reflect.StructField{}
-	var walk func(t reflect.Type, base uintptr)
-	walk = func(t reflect.Type, base uintptr) {
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if f.Anonymous {
-				walk(f.Type, base+f.Offset)
-				continue
-			}
-			f.Offset += base
-			offsets[columnName(f)] = f
-		}
-	}
-	walk(reflect.TypeOf(Record{}), 0)
+	var goFields []reflect.StructField
+	walkColumns(reflect.TypeOf(Record{}), func(f reflect.StructField) { goFields = append(goFields, f) })
 
 	l := &pqLayout{schema: pf.Metadata().Schema, orders: pf.Metadata().ColumnOrders}
-	paths, fields := schema.Columns(), schema.Fields()
-	if len(paths) != len(fields) {
-		return nil, fmt.Errorf("parquet layout: %d leaf columns for %d fields", len(paths), len(fields))
+	paths := schema.Columns()
+	if len(paths) != len(goFields) {
+		return nil, fmt.Errorf("parquet layout: %d leaf columns for %d fields", len(paths), len(goFields))
 	}
-	for i, node := range fields {
-		f, ok := offsets[node.Name()]
-		if !ok || paths[i][0] != node.Name() {
-			return nil, fmt.Errorf("parquet layout: no field for column %v", paths[i])
+	for i, f := range goFields {
+		name := columnName(f)
+		if paths[i][0] != name {
+			return nil, fmt.Errorf("parquet layout: column %v where field %s was expected", paths[i], name)
 		}
 		c := pqColumnDef{path: paths[i], off: f.Offset, codec: format.Zstd}
 		for _, opt := range strings.Split(f.Tag.Get("parquet"), ",")[1:] {
@@ -112,29 +115,14 @@ func newLayout() (*pqLayout, error) {
 				c.codec = format.Uncompressed
 			case "list":
 			default:
-				return nil, fmt.Errorf("parquet layout: column %s: tag option %q not supported by the flows writer", node.Name(), opt)
+				return nil, fmt.Errorf("parquet layout: column %s: tag option %q not supported by the flows writer", name, opt)
 			}
 		}
-		switch f.Type {
-		case reflect.TypeFor[bool]():
-			c.kind, c.physical = kBool, format.Boolean
-		case reflect.TypeFor[int32]():
-			c.kind, c.physical = kInt32, format.Int32
-		case reflect.TypeFor[int64]():
-			c.kind, c.physical = kInt64, format.Int64
-		case reflect.TypeFor[float32]():
-			c.kind, c.physical = kFloat32, format.Float
-		case reflect.TypeFor[float64]():
-			c.kind, c.physical = kFloat64, format.Double
-		case reflect.TypeFor[string]():
-			c.kind, c.physical = kString, format.ByteArray
-		case reflect.TypeFor[[]int32]():
-			c.kind, c.physical = kListInt32, format.Int32
-		case reflect.TypeFor[[]float32]():
-			c.kind, c.physical = kListFloat32, format.Float
-		default:
-			return nil, fmt.Errorf("parquet layout: column %s has Go type %v", node.Name(), f.Type)
+		k, ok := pqKinds[f.Type]
+		if !ok {
+			return nil, fmt.Errorf("parquet layout: column %s has Go type %v", name, f.Type)
 		}
+		c.kind, c.physical = k.kind, k.physical
 		l.cols = append(l.cols, c)
 	}
 	return l, nil

@@ -209,11 +209,18 @@ func columnName(f reflect.StructField) string {
 	return tag
 }
 
+// walkColumns calls fn for each column field of struct type t in order, the fields of embedded
+// structs in place; each field's Offset is from the start of t.
 func walkColumns(t reflect.Type, fn func(reflect.StructField)) {
+	walkColumnsAt(t, 0, fn)
+}
+
+func walkColumnsAt(t reflect.Type, base uintptr, fn func(reflect.StructField)) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		f.Offset += base
 		if f.Anonymous {
-			walkColumns(f.Type, fn)
+			walkColumnsAt(f.Type, f.Offset, fn)
 			continue
 		}
 		fn(f)
